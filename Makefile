@@ -1,0 +1,44 @@
+# crm_fdw: PostgreSQL foreign data wrapper for CRM APIs (PGXS build)
+
+MODULE_big = crm_fdw
+OBJS = \
+	crm_fdw.o \
+	src/connection.o \
+	src/deparse.o \
+	src/http.o \
+	src/import.o \
+	src/json_datum.o \
+	src/option.o \
+	src/plan.o \
+	src/provider.o \
+	src/providers/pipedrive.o \
+	src/request.o \
+	src/scan.o \
+	src/stats.o
+
+EXTENSION = crm_fdw
+DATA = crm_fdw--1.0.sql
+PGFILEDESC = "crm_fdw - foreign data wrapper for CRM APIs"
+
+# pg_regress runs these in order, one session each, against the emulator
+REGRESS = setup options pipedrive_read types paging pushdown errors
+REGRESS_OPTS = --load-extension=plpgsql
+
+PG_CONFIG ?= pg_config
+PKG_CONFIG ?= pkg-config
+
+PG_CPPFLAGS = -I$(srcdir)/src $(shell $(PKG_CONFIG) --cflags libcurl jansson)
+# warnings are errors: a warning today is a bug report tomorrow
+PG_CFLAGS = -Werror -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl jansson)
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PGXS tracks no header dependencies; every object depends on every header
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
+# the test list, for test/run_tests.sh
+print-regress:
+	@echo $(REGRESS)

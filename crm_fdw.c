@@ -1,0 +1,194 @@
+/*-------------------------------------------------------------------------
+ *
+ * crm_fdw.c
+ *		Foreign data wrapper for CRM APIs: the handler and its callbacks.
+ *
+ * The callbacks stay short and delegate: src/deparse.c decides what the
+ * API evaluates, src/scan.c runs scans, src/option.c owns options, and
+ * src/providers/ describe each CRM.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include "crm_json.h"
+
+#include "fmgr.h"
+#include "foreign/fdwapi.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "deparse.h"
+#include "import.h"
+#include "plan.h"
+#include "scan.h"
+
+PG_MODULE_MAGIC;
+
+/*
+ * jansson allocates in the current memory context, so a page's JSON goes
+ * away with its context, also when an ERROR interrupts the scan.  Failing
+ * allocations return NULL to jansson instead of raising inside it.
+ */
+static void *
+crm_json_malloc(size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+crm_json_free(void *ptr)
+{
+	if (ptr)
+		pfree(ptr);
+}
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	json_set_alloc_funcs(crm_json_malloc, crm_json_free);
+}
+
+static void
+crmGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	CrmRelInfo *info = crm_rel_info(root, baserel, foreigntableid);
+
+	baserel->fdw_private = info;
+	crm_estimate_size(root, baserel, info);
+}
+
+static void
+crmGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	crm_add_paths(root, baserel, (CrmRelInfo *) baserel->fdw_private);
+}
+
+static ForeignScan *
+crmGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				  ForeignPath *best_path, List *tlist, List *scan_clauses,
+				  Plan *outer_plan)
+{
+	CrmRelInfo *info = (CrmRelInfo *) baserel->fdw_private;
+	CrmScanSpec spec;
+	List	   *fdw_exprs = NIL;
+	const char *missing;
+	ListCell   *lc;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.entity_name = info->entity->name;
+
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		CrmCondition *cond = palloc(sizeof(CrmCondition));
+
+		if (!crm_classify(root, baserel, info, rinfo->clause, cond))
+			continue;
+		if (cond->value)
+		{
+			cond->value_index = list_length(fdw_exprs);
+			fdw_exprs = lappend(fdw_exprs, cond->value);
+		}
+		spec.conditions = lappend(spec.conditions, cond);
+	}
+
+	missing = crm_missing_required(info->entity, spec.conditions);
+	if (missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("%s lists %s only for given %s values",
+						info->server_options.provider->display_name,
+						info->entity->name, missing),
+				 errhint("Add a condition such as WHERE %s = ... or %s IN (...), or join on %s.",
+						 missing, missing, missing)));
+
+	/*
+	 * The query needs at most limit_tuples rows from this scan if it is the
+	 * only relation, nothing reorders or filters rows after it, and the API
+	 * applies every condition exactly.  Then the first page asks for no more.
+	 */
+	if (root->limit_tuples > 0 && info->all_exact &&
+		best_path->path.param_info == NULL &&
+		bms_membership(root->all_baserels) == BMS_SINGLETON &&
+		root->parse->sortClause == NIL)
+		spec.limit_hint = (int) Min(root->limit_tuples, (double) INT_MAX);
+
+	spec.full_pages = info->page_size > 0 ?
+		(int) Min(ceil(info->full_rows / info->page_size), (double) INT_MAX) : 1;
+
+	spec.retrieved_attrs = crm_retrieved_attrs(baserel, foreigntableid,
+											   scan_clauses);
+
+	/* PostgreSQL rechecks every condition, pushed or not */
+	return make_foreignscan(tlist,
+							extract_actual_clauses(scan_clauses, false),
+							baserel->relid,
+							fdw_exprs,
+							crm_spec_to_list(&spec),
+							NIL, NIL, outer_plan);
+}
+
+static void
+crmBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	crm_scan_begin(node, eflags);
+}
+
+static TupleTableSlot *
+crmIterateForeignScan(ForeignScanState *node)
+{
+	return crm_scan_next(node);
+}
+
+static void
+crmReScanForeignScan(ForeignScanState *node)
+{
+	crm_scan_rescan(node);
+}
+
+static void
+crmEndForeignScan(ForeignScanState *node)
+{
+	crm_scan_end(node);
+}
+
+static void
+crmExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	crm_scan_explain(node, es);
+}
+
+static List *
+crmImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	return crm_import_schema(stmt, serverOid);
+}
+
+PG_FUNCTION_INFO_V1(crm_fdw_handler);
+
+Datum
+crm_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = crmGetForeignRelSize;
+	routine->GetForeignPaths = crmGetForeignPaths;
+	routine->GetForeignPlan = crmGetForeignPlan;
+	routine->BeginForeignScan = crmBeginForeignScan;
+	routine->IterateForeignScan = crmIterateForeignScan;
+	routine->ReScanForeignScan = crmReScanForeignScan;
+	routine->EndForeignScan = crmEndForeignScan;
+	routine->ExplainForeignScan = crmExplainForeignScan;
+	routine->ImportForeignSchema = crmImportForeignSchema;
+
+	PG_RETURN_POINTER(routine);
+}

@@ -1,0 +1,56 @@
+--
+-- Shared setup: the extension, a Pipedrive server on the bundled emulator,
+-- its foreign tables, and helpers that read the emulator's request log.
+-- The emulator's URL and the API token come from the environment, so no
+-- port and no secret appears in any expected output.
+--
+\getenv url CRM_EMULATOR_URL
+\getenv token CRM_TEST_TOKEN
+
+CREATE EXTENSION crm_fdw;
+SELECT fdwname, fdwhandler::regproc, fdwvalidator::regproc
+  FROM pg_foreign_data_wrapper WHERE fdwname = 'crm_fdw';
+
+-- later sessions find the emulator through this setting
+ALTER DATABASE contrib_regression SET crm_test.url = :'url';
+
+-- quotes a string for the shell that COPY ... FROM PROGRAM runs
+CREATE FUNCTION sh_quote(s text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT '''' || replace(s, '''', '''\''''') || '''' $$;
+
+-- one HTTP call to the emulator's test-support API; returns the answer's lines
+CREATE FUNCTION emu(method text, path text, body text DEFAULT NULL)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  CREATE TEMP TABLE IF NOT EXISTS emu_answer (n serial, line text);
+  TRUNCATE emu_answer;
+  EXECUTE format(
+    $f$COPY emu_answer (line) FROM PROGRAM %L WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')$f$,
+    'curl -sS -X ' || method
+      || CASE WHEN body IS NULL THEN '' ELSE ' --data-binary ' || sh_quote(body) END
+      || ' ' || sh_quote(current_setting('crm_test.url') || path));
+  RETURN QUERY SELECT line FROM emu_answer ORDER BY n;
+END $$;
+
+-- the API requests the emulator received since the last call, one per line
+CREATE FUNCTION emu_requests() RETURNS SETOF text
+LANGUAGE sql AS $$ SELECT emu('GET', '/__emulator/requests?format=text&clear=1') $$;
+
+-- how many API requests since the last call
+CREATE FUNCTION emu_request_count() RETURNS bigint
+LANGUAGE sql AS $$ SELECT count(*) FROM emu_requests() $$;
+
+CREATE SERVER pd FOREIGN DATA WRAPPER crm_fdw
+  OPTIONS (provider 'pipedrive', url :'url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER pd OPTIONS (api_token :'token');
+
+-- every Pipedrive entity, with the columns its API documents
+IMPORT FOREIGN SCHEMA pipedrive FROM SERVER pd INTO public;
+SELECT c.relname, ftoptions
+  FROM pg_foreign_table ft JOIN pg_class c ON c.oid = ft.ftrelid
+ ORDER BY 1;
+\d deals
+\d deal_flow
+
+-- importing asks nothing of the API
+SELECT * FROM emu_requests();

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.h
+ *		One reusable HTTP handle per user mapping, with its credentials.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CRM_CONNECTION_H
+#define CRM_CONNECTION_H
+
+#include "postgres.h"
+
+#include "foreign/foreign.h"
+
+#include "http.h"
+#include "provider.h"
+
+typedef struct CrmConnection
+{
+	Oid			umid;			/* hash key: the user mapping */
+	Oid			serverid;
+	CrmHttp    *http;
+	bool		ready;			/* credentials installed and current */
+	uint32		server_hashvalue;
+	uint32		mapping_hashvalue;
+} CrmConnection;
+
+extern CrmConnection *crm_get_connection(UserMapping *user,
+										 const CrmProvider *provider);
+
+#endif							/* CRM_CONNECTION_H */

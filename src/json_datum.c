@@ -1,0 +1,352 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_datum.c
+ *		Converts JSON values from a CRM answer into Datums of whatever type
+ *		a foreign table's column has, through that type's input function.
+ *
+ * A missing key and JSON null are SQL NULL.  A value that does not fit its
+ * column is an ERROR whose context names the foreign table, the column and
+ * the value: nothing is dropped or coerced silently.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "crm_json.h"
+
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "json_datum.h"
+
+/* Longest value an error context repeats. */
+#define CRM_CONTEXT_VALUE_MAX	120
+
+typedef struct ConversionContext
+{
+	const CrmColumnConv *conv;
+	json_t	   *value;
+} ConversionContext;
+
+static CrmConvKind
+kind_of_type(Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case JSONOID:
+		case JSONBOID:
+			return CRM_CONV_JSON;
+		case TIMESTAMPTZOID:
+			return CRM_CONV_TIMESTAMPTZ;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+			return CRM_CONV_STRINGY;
+		default:
+			return CRM_CONV_TEXTUAL;
+	}
+}
+
+void
+crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
+			  const char *field)
+{
+	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	Oid			input_fn;
+	Oid			elemtype;
+	List	   *keys = NIL;
+	char	   *copy = pstrdup(field);
+	char	   *key;
+	char	   *saveptr = NULL;
+	int			i = 0;
+	ListCell   *lc;
+
+	memset(conv, 0, sizeof(*conv));
+	conv->attnum = attnum;
+	conv->relname = RelationGetRelationName(rel);
+	conv->attname = pstrdup(NameStr(attr->attname));
+	conv->typid = attr->atttypid;
+	conv->typmod = attr->atttypmod;
+
+	for (key = strtok_r(copy, ".", &saveptr); key;
+		 key = strtok_r(NULL, ".", &saveptr))
+		keys = lappend(keys, key);
+	conv->path_len = list_length(keys);
+	conv->path = palloc(sizeof(char *) * Max(conv->path_len, 1));
+	foreach(lc, keys)
+		conv->path[i++] = (char *) lfirst(lc);
+
+	getTypeInputInfo(conv->typid, &input_fn, &conv->ioparam);
+	fmgr_info(input_fn, &conv->input);
+
+	elemtype = get_element_type(getBaseType(conv->typid));
+	if (OidIsValid(elemtype) && kind_of_type(conv->typid) != CRM_CONV_JSON)
+	{
+		conv->kind = CRM_CONV_ARRAY;
+		conv->elem_typid = elemtype;
+		conv->elem_kind = kind_of_type(elemtype);
+	}
+	else
+		conv->kind = kind_of_type(conv->typid);
+}
+
+/* Follows the column's path; a number steps into an array. */
+json_t *
+crm_json_lookup(json_t *row, const CrmColumnConv *conv)
+{
+	json_t	   *value = row;
+
+	for (int i = 0; i < conv->path_len && value; i++)
+	{
+		if (json_is_object(value))
+			value = json_object_get(value, conv->path[i]);
+		else if (json_is_array(value))
+		{
+			char	   *end;
+			long		index = strtol(conv->path[i], &end, 10);
+
+			value = (*end == '\0' && end != conv->path[i] && index >= 0) ?
+				json_array_get(value, (size_t) index) : NULL;
+		}
+		else
+			value = NULL;
+	}
+	return value;
+}
+
+const char *
+crm_json_type_name(json_t *value)
+{
+	switch (json_typeof(value))
+	{
+		case JSON_OBJECT:
+			return "object";
+		case JSON_ARRAY:
+			return "array";
+		case JSON_STRING:
+			return "string";
+		case JSON_INTEGER:
+		case JSON_REAL:
+			return "number";
+		case JSON_TRUE:
+		case JSON_FALSE:
+			return "boolean";
+		case JSON_NULL:
+			return "null";
+	}
+	return "value";
+}
+
+/* The text form of a scalar: strings as they are, numbers shortest-exact. */
+static char *
+scalar_text(json_t *value)
+{
+	char		buf[64];
+
+	switch (json_typeof(value))
+	{
+		case JSON_STRING:
+			return (char *) json_string_value(value);
+		case JSON_INTEGER:
+			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(value));
+			return pstrdup(buf);
+		case JSON_REAL:
+			double_to_shortest_decimal_buf(json_real_value(value), buf);
+			return pstrdup(buf);
+		case JSON_TRUE:
+			return "true";
+		case JSON_FALSE:
+			return "false";
+		default:
+			return json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+}
+
+static void
+conversion_error_context(void *arg)
+{
+	ConversionContext *ctx = (ConversionContext *) arg;
+	char	   *text = json_dumps(ctx->value, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (text == NULL)
+		text = pstrdup("?");
+	if (strlen(text) > CRM_CONTEXT_VALUE_MAX)
+		strcpy(text + pg_mbcliplen(text, strlen(text), CRM_CONTEXT_VALUE_MAX),
+			   "...");
+	errcontext("column \"%s\" of foreign table \"%s\", value %s",
+			   ctx->conv->attname, ctx->conv->relname, text);
+}
+
+static void
+cannot_convert(const CrmColumnConv *conv, json_t *value, Oid typid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("cannot convert a JSON %s to type %s",
+					crm_json_type_name(value), format_type_be(typid)),
+			 json_is_object(value) || json_is_array(value) ?
+			 errhint("Declare the column as jsonb, or read one field of it with OPTIONS (field 'key.subkey').") :
+			 errhint("Declare the column with a type that accepts this value.")));
+}
+
+/*
+ * Times without a zone (Pipedrive v1 "2026-01-31 12:00:00") are in the API's
+ * zone, never the session's.
+ */
+static char *
+with_zone(char *text, const char *naive_zone)
+{
+	size_t		len = strlen(text);
+
+	if (naive_zone == NULL || len < 10)
+		return text;
+	for (const char *p = text + 10; *p; p++)
+		if (*p == 'Z' || *p == 'z' || *p == '+' || *p == '-')
+			return text;
+	return psprintf("%s %s", text, naive_zone);
+}
+
+/* A JSON scalar or composite into one non-array Datum. */
+static Datum
+convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
+			Oid ioparam, Oid typid, int32 typmod, json_t *value,
+			const char *naive_zone, bool *isnull)
+{
+	char	   *text;
+
+	*isnull = false;
+	if (value == NULL || json_is_null(value))
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+
+	if (kind == CRM_CONV_JSON)
+		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	else if (json_is_object(value) || json_is_array(value))
+	{
+		/* a text column may hold JSON text; other types cannot */
+		if (kind != CRM_CONV_STRINGY)
+			cannot_convert(conv, value, typid);
+		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+	else
+	{
+		text = scalar_text(value);
+		/* APIs send "" for "no value"; only text-like columns keep it */
+		if (json_is_string(value) && *text == '\0' && kind != CRM_CONV_STRINGY)
+		{
+			*isnull = true;
+			return (Datum) 0;
+		}
+		if (kind == CRM_CONV_TIMESTAMPTZ && json_is_string(value))
+			text = with_zone(text, naive_zone);
+	}
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory while converting a JSON value")));
+
+	return InputFunctionCall(input, text, ioparam, typmod);
+}
+
+/*
+ * A JSON array becomes the text of an SQL array, read by the column's own
+ * input function: that checks element types, typmods and domains alike.
+ */
+static Datum
+convert_array(const CrmColumnConv *conv, json_t *value, const char *naive_zone)
+{
+	StringInfoData buf;
+
+	if (!json_is_array(value))
+		cannot_convert(conv, value, conv->typid);
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (size_t i = 0; i < json_array_size(value); i++)
+	{
+		json_t	   *elem = json_array_get(value, i);
+		char	   *text;
+
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		if (json_is_null(elem))
+		{
+			appendStringInfoString(&buf, "NULL");
+			continue;
+		}
+		if (json_is_object(elem) || json_is_array(elem))
+		{
+			if (conv->elem_kind != CRM_CONV_JSON &&
+				conv->elem_kind != CRM_CONV_STRINGY)
+				cannot_convert(conv, elem, conv->elem_typid);
+			text = json_dumps(elem, JSON_COMPACT | JSON_ENCODE_ANY);
+		}
+		else if (conv->elem_kind == CRM_CONV_JSON)
+			text = json_dumps(elem, JSON_COMPACT | JSON_ENCODE_ANY);
+		else
+		{
+			text = scalar_text(elem);
+			if (*text == '\0' && conv->elem_kind != CRM_CONV_STRINGY)
+			{
+				appendStringInfoString(&buf, "NULL");
+				continue;
+			}
+			if (conv->elem_kind == CRM_CONV_TIMESTAMPTZ)
+				text = with_zone(text, naive_zone);
+		}
+		appendStringInfoChar(&buf, '"');
+		for (const char *p = text; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				appendStringInfoChar(&buf, '\\');
+			appendStringInfoChar(&buf, *p);
+		}
+		appendStringInfoChar(&buf, '"');
+	}
+	appendStringInfoChar(&buf, '}');
+	return InputFunctionCall((FmgrInfo *) &conv->input, buf.data,
+							 conv->ioparam, conv->typmod);
+}
+
+Datum
+crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
+				  const char *naive_zone, bool *isnull)
+{
+	ConversionContext ctx;
+	ErrorContextCallback errcallback;
+	Datum		result;
+
+	*isnull = false;
+	if (value == NULL || json_is_null(value))
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+
+	ctx.conv = conv;
+	ctx.value = value;
+	errcallback.callback = conversion_error_context;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	if (conv->kind == CRM_CONV_ARRAY)
+		result = convert_array(conv, value, naive_zone);
+	else
+		result = convert_one(conv, conv->kind, (FmgrInfo *) &conv->input,
+							 conv->ioparam, conv->typid, conv->typmod, value,
+							 naive_zone, isnull);
+
+	error_context_stack = errcallback.previous;
+	return result;
+}

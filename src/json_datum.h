@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_datum.h
+ *		JSON values to and from Datums of any column type.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CRM_JSON_DATUM_H
+#define CRM_JSON_DATUM_H
+
+#include "postgres.h"
+
+#include "crm_json.h"
+
+#include "access/attnum.h"
+#include "fmgr.h"
+#include "utils/relcache.h"
+
+typedef enum CrmConvKind
+{
+	CRM_CONV_TEXTUAL,			/* input function of the text form */
+	CRM_CONV_STRINGY,			/* text-like: "" is a value, not NULL */
+	CRM_CONV_JSON,				/* json/jsonb: the JSON text itself */
+	CRM_CONV_TIMESTAMPTZ,		/* zone-less times get the API's zone */
+	CRM_CONV_ARRAY				/* JSON array to SQL array */
+} CrmConvKind;
+
+/* How one column reads its value out of a JSON row. */
+typedef struct CrmColumnConv
+{
+	AttrNumber	attnum;
+	const char *relname;
+	const char *attname;
+	char	  **path;			/* JSON keys (or array indexes) to follow */
+	int			path_len;
+	Oid			typid;
+	int32		typmod;
+	CrmConvKind kind;
+	FmgrInfo	input;
+	Oid			ioparam;
+	/* arrays: the element type */
+	CrmConvKind elem_kind;
+	Oid			elem_typid;
+} CrmColumnConv;
+
+extern void crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
+						  const char *field);
+extern json_t *crm_json_lookup(json_t *row, const CrmColumnConv *conv);
+extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
+							   const char *naive_zone, bool *isnull);
+extern const char *crm_json_type_name(json_t *value);
+
+#endif							/* CRM_JSON_DATUM_H */

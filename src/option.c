@@ -1,0 +1,425 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		Which options exist where, validation at CREATE and ALTER time,
+ *		and typed access to them at plan and run time.
+ *
+ * Secrets (tokens, keys) are accepted on user mappings only, and no message
+ * from this file ever repeats an option's value when the option is secret.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "crm_json.h"
+
+#include <math.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "catalog/pg_attribute.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "option.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_S	10
+#define DEFAULT_REQUEST_TIMEOUT_S	30
+#define DEFAULT_MAX_RETRIES			2
+
+typedef struct CrmOption
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+	bool		secret;
+} CrmOption;
+
+static const CrmOption crm_options[] = {
+	{"provider", ForeignServerRelationId},
+	{"url", ForeignServerRelationId},
+	{"connect_timeout", ForeignServerRelationId},
+	{"request_timeout", ForeignServerRelationId},
+	{"max_retries", ForeignServerRelationId},
+	{"page_size", ForeignServerRelationId},
+	{"api_token", UserMappingRelationId, true},
+	{"access_token", UserMappingRelationId, true},
+	{"entity", ForeignTableRelationId},
+	{"field", AttributeRelationId},
+	{NULL}
+};
+
+static const char *
+context_name(Oid context)
+{
+	switch (context)
+	{
+		case ForeignServerRelationId:
+			return "a server";
+		case UserMappingRelationId:
+			return "a user mapping";
+		case ForeignTableRelationId:
+			return "a foreign table";
+		case AttributeRelationId:
+			return "a column";
+		default:
+			return "this object";
+	}
+}
+
+static const CrmOption *
+find_option(const char *name)
+{
+	for (const CrmOption *o = crm_options; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+static char *
+options_for(Oid context)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (const CrmOption *o = crm_options; o->name; o++)
+		if (o->context == context)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", o->name);
+	return buf.len ? buf.data : "(none)";
+}
+
+/* Seconds, fractions allowed, as milliseconds. */
+static long
+parse_seconds(DefElem *def)
+{
+	const char *value = defGetString(def);
+	char	   *end;
+	double		seconds;
+
+	errno = 0;
+	seconds = strtod(value, &end);
+	if (errno != 0 || end == value || *end != '\0' || isnan(seconds) ||
+		seconds <= 0 || seconds > 86400)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, value),
+				 errhint("Give a number of seconds greater than 0, such as 10 or 2.5.")));
+	return Max((long) (seconds * 1000), 1);
+}
+
+static int
+parse_int_option(DefElem *def, int min, int max, const char *hint)
+{
+	const char *value = defGetString(def);
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < min || n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, value),
+				 errhint("%s", hint)));
+	return (int) n;
+}
+
+static const CrmProvider *
+parse_provider(DefElem *def)
+{
+	const CrmProvider *provider = crm_find_provider(defGetString(def));
+
+	if (provider == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("unknown CRM provider \"%s\"", defGetString(def)),
+				 errhint("Valid providers are: %s.", crm_provider_names())));
+	return provider;
+}
+
+/*
+ * The account's base URL.  Credentials never travel in a URL, and the FDW
+ * owns the path and query that follow it.
+ */
+static char *
+parse_url(DefElem *def)
+{
+	char	   *url = pstrdup(defGetString(def));
+	const char *authority;
+	size_t		len;
+
+	if (strncmp(url, "https://", 8) == 0)
+		authority = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		authority = url + 7;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"url\": \"%s\"", url),
+				 errhint("Give the account's base URL, such as https://acme.pipedrive.com.")));
+
+	if (*authority == '\0' || *authority == '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("option \"url\" has no host name")));
+	if (memchr(authority, '@', strcspn(authority, "/")) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("option \"url\" must not contain credentials"),
+				 errhint("Put credentials in a user mapping: CREATE USER MAPPING ... OPTIONS (api_token '...').")));
+	if (strpbrk(url, "?#"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("option \"url\" must not contain a query string or fragment"),
+				 errhint("Give only the base URL; crm_fdw appends the API paths and parameters.")));
+	for (const char *p = url; *p; p++)
+		if ((unsigned char) *p <= ' ' || *p == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("option \"url\" must not contain spaces or control characters")));
+
+	len = strlen(url);
+	while (len > 0 && url[len - 1] == '/')
+		url[--len] = '\0';
+	return url;
+}
+
+static void
+check_secret(DefElem *def)
+{
+	const char *value = defGetString(def);
+
+	if (*value == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("option \"%s\" must not be empty", def->defname)));
+	/* it becomes an HTTP header: no line breaks, no header injection */
+	for (const char *p = value; *p; p++)
+		if ((unsigned char) *p < ' ' || *p == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("option \"%s\" contains a control character",
+							def->defname),
+					 errhint("Copy the token again without line breaks.")));
+}
+
+static void
+check_field(DefElem *def)
+{
+	const char *value = defGetString(def);
+	size_t		len = strlen(value);
+
+	if (len == 0 || value[0] == '.' || value[len - 1] == '.' ||
+		strstr(value, "..") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"field\": \"%s\"", value),
+				 errhint("Give a JSON key, or a dotted path of keys such as \"creator_user_id.name\"; a number selects an array element.")));
+}
+
+static int
+max_page_size(const CrmProvider *provider)
+{
+	int			max = 0;
+
+	for (const CrmEntity *e = provider->entities; e->name; e++)
+		max = Max(max, e->max_page_size);
+	return max;
+}
+
+PG_FUNCTION_INFO_V1(crm_fdw_validator);
+
+Datum
+crm_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	const CrmProvider *provider = NULL;
+	bool		has_url = false;
+	DefElem    *page_size = NULL;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const CrmOption *option = find_option(def->defname);
+
+		if (option == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 errhint("Valid options on %s are: %s.",
+							 context_name(catalog), options_for(catalog))));
+		if (option->context != catalog)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" belongs on %s, not on %s",
+							def->defname, context_name(option->context),
+							context_name(catalog)),
+					 option->secret ?
+					 errhint("Credentials are accepted on user mappings only: CREATE USER MAPPING FOR ... SERVER ... OPTIONS (%s '...').",
+							 def->defname) :
+					 errhint("Valid options on %s are: %s.",
+							 context_name(catalog), options_for(catalog))));
+
+		if (strcmp(def->defname, "provider") == 0)
+			provider = parse_provider(def);
+		else if (strcmp(def->defname, "url") == 0)
+		{
+			(void) parse_url(def);
+			has_url = true;
+		}
+		else if (strcmp(def->defname, "connect_timeout") == 0 ||
+				 strcmp(def->defname, "request_timeout") == 0)
+			(void) parse_seconds(def);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			(void) parse_int_option(def, 0, 10,
+									"Give a whole number from 0 to 10.");
+		else if (strcmp(def->defname, "page_size") == 0)
+			page_size = def;
+		else if (option->secret)
+			check_secret(def);
+		else if (strcmp(def->defname, "entity") == 0)
+		{
+			if (*defGetString(def) == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"entity\" must not be empty")));
+		}
+		else if (strcmp(def->defname, "field") == 0)
+			check_field(def);
+	}
+
+	if (catalog == ForeignServerRelationId)
+	{
+		if (provider == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("a crm_fdw server needs the option \"provider\""),
+					 errhint("Add OPTIONS (provider '...', url '...'); valid providers are: %s.",
+							 crm_provider_names())));
+		if (!has_url)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("a crm_fdw server needs the option \"url\""),
+					 errhint("Give the account's base URL, such as url 'https://acme.pipedrive.com'.")));
+		if (page_size)
+		{
+			int			max = max_page_size(provider);
+
+			(void) parse_int_option(page_size, 1, max,
+									psprintf("%s returns at most %d rows per page.",
+											 provider->display_name, max));
+		}
+	}
+
+	PG_RETURN_VOID();
+}
+
+void
+crm_server_options(ForeignServer *server, CrmServerOptions *options)
+{
+	ListCell   *lc;
+
+	memset(options, 0, sizeof(*options));
+	options->http.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_S * 1000L;
+	options->http.request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_S * 1000L;
+	options->http.max_retries = DEFAULT_MAX_RETRIES;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "provider") == 0)
+			options->provider = parse_provider(def);
+		else if (strcmp(def->defname, "url") == 0)
+			options->url = parse_url(def);
+		else if (strcmp(def->defname, "connect_timeout") == 0)
+			options->http.connect_timeout_ms = parse_seconds(def);
+		else if (strcmp(def->defname, "request_timeout") == 0)
+			options->http.request_timeout_ms = parse_seconds(def);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			options->http.max_retries = parse_int_option(def, 0, 10, "");
+		else if (strcmp(def->defname, "page_size") == 0)
+			options->page_size = parse_int_option(def, 1, INT_MAX, "");
+	}
+
+	/* the validator makes these impossible, unless it was bypassed */
+	if (options->provider == NULL || options->url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" lacks the option \"%s\"", server->servername,
+						options->provider == NULL ? "provider" : "url")));
+}
+
+void
+crm_table_options(ForeignTable *table, const CrmProvider *provider,
+				  CrmTableOptions *options)
+{
+	const char *entity_name = NULL;
+	bool		named_by_option;
+	ListCell   *lc;
+
+	memset(options, 0, sizeof(*options));
+	foreach(lc, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "entity") == 0)
+			entity_name = defGetString(def);
+	}
+	named_by_option = (entity_name != NULL);
+	if (!named_by_option)
+		entity_name = get_rel_name(table->relid);
+
+	options->entity = crm_find_entity(provider, entity_name);
+	if (options->entity == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+				 errmsg("%s has no entity \"%s\"", provider->display_name,
+						entity_name),
+				 errdetail("Foreign table \"%s\" takes its entity from %s.",
+						   get_rel_name(table->relid),
+						   named_by_option ? "its option \"entity\"" : "its name"),
+				 errhint("Valid entities are: %s.", crm_entity_names(provider))));
+}
+
+/*
+ * The JSON path a column reads: its option "field", else the entity's own
+ * mapping for a column of that name, else the column's name.
+ */
+char *
+crm_column_field(Oid relid, AttrNumber attnum, const CrmEntity *entity)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	char	   *attname = get_attname(relid, attnum, false);
+	const CrmColumn *column;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "field") == 0)
+			return defGetString(def);
+	}
+	column = crm_find_column(entity, attname);
+	if (column && column->field)
+		return pstrdup(column->field);
+	return attname;
+}
+
+int
+crm_page_size(const CrmServerOptions *server, const CrmEntity *entity)
+{
+	if (server->page_size > 0 && server->page_size < entity->max_page_size)
+		return server->page_size;
+	return entity->max_page_size;
+}

@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.h
+ *		Options of servers, user mappings, foreign tables and columns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CRM_OPTION_H
+#define CRM_OPTION_H
+
+#include "postgres.h"
+
+#include "foreign/foreign.h"
+
+#include "http.h"
+#include "provider.h"
+
+typedef struct CrmServerOptions
+{
+	const CrmProvider *provider;
+	char	   *url;			/* without a trailing slash */
+	CrmHttpSettings http;
+	int			page_size;		/* 0: each entity's vendor maximum */
+} CrmServerOptions;
+
+typedef struct CrmTableOptions
+{
+	const CrmEntity *entity;
+} CrmTableOptions;
+
+extern void crm_server_options(ForeignServer *server, CrmServerOptions *options);
+extern void crm_table_options(ForeignTable *table, const CrmProvider *provider,
+							  CrmTableOptions *options);
+extern char *crm_column_field(Oid relid, AttrNumber attnum,
+							  const CrmEntity *entity);
+extern int	crm_page_size(const CrmServerOptions *server, const CrmEntity *entity);
+
+#endif							/* CRM_OPTION_H */

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Shared by test/run_tests.sh and test/demo.sh: installs what is missing,
+# builds and installs the extension, and starts the CRM emulator and (for
+# the demo) a throwaway PostgreSQL cluster.  Works as root or not: as root
+# the database and the emulator run as the postgres OS user, since initdb
+# refuses root; otherwise as the calling user, with sudo for apt and
+# "make install".
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_MAJOR=15
+PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
+PG_CONFIG="${PG_CONFIG:-/usr/bin/pg_config}"
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+	libcurl4-openssl-dev libjansson-dev pkg-config make gcc curl python3)
+
+log() { printf '== %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The account that runs the database and the emulator.
+if [ "$(id -u)" -eq 0 ]; then RUN_USER=postgres; else RUN_USER="$(id -un)"; fi
+
+as_run_user() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ensure_packages() {
+	local missing=()
+	for p in "${APT_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	if [ "${#missing[@]}" -gt 0 ]; then
+		log "installing ${missing[*]}"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+build_and_install() {
+	log "building crm_fdw (warnings are errors)"
+	make -C "$REPO" -s clean PG_CONFIG="$PG_CONFIG" >/dev/null
+	make -C "$REPO" -s PG_CONFIG="$PG_CONFIG"
+	log "installing crm_fdw"
+	as_root make -C "$REPO" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+}
+
+# A scratch directory the run user can write; removed by cleanup.
+make_workdir() {
+	WORKDIR="$(mktemp -d /tmp/crm_fdw.XXXXXX)"
+	chmod 755 "$WORKDIR"
+	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$WORKDIR"; fi
+}
+
+# start_emulator [extra args...]: sets EMULATOR_PID and CRM_EMULATOR_URL.
+start_emulator() {
+	# a copy the run user can read, wherever the checkout lives
+	cp -r "$REPO/test/emulator" "$WORKDIR/emulator"
+	[ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/emulator"
+	as_run_user env CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" \
+		CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
+		/usr/bin/python3 "$WORKDIR/emulator/crm_emulator.py" --port 0 \
+		--port-file "$WORKDIR/emulator.port" --quiet "$@" \
+		>"$WORKDIR/emulator.log" 2>&1 &
+	EMULATOR_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$WORKDIR/emulator.port" ] && break
+		kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$WORKDIR/emulator.log" >&2; return 1; }
+		sleep 0.1
+	done
+	[ -s "$WORKDIR/emulator.port" ] || { log "the emulator did not start"; return 1; }
+	CRM_EMULATOR_URL="http://127.0.0.1:$(cat "$WORKDIR/emulator.port")"
+	export CRM_EMULATOR_URL
+	log "emulator at $CRM_EMULATOR_URL"
+}
+
+stop_emulator() {
+	if [ -n "${EMULATOR_PID:-}" ]; then
+		kill "$EMULATOR_PID" 2>/dev/null || true
+		wait "$EMULATOR_PID" 2>/dev/null || true
+		EMULATOR_PID=
+	fi
+}
+
+# A random token per run: no test expectation can contain it.
+new_token() {
+	head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 24
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine, as root or not:
+# installs build dependencies, builds with warnings as errors, installs,
+# starts the CRM emulator and a throwaway cluster, runs the emulator's own
+# tests and the pg_regress suite, checks that no secret leaked into any
+# output or log, stops what it started, and ends with "N passed, N failed".
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); printf 'ok      %s\n' "$1"; }
+fail() { FAILED=$((FAILED + 1)); printf 'FAILED  %s\n' "$1"; }
+
+cleanup() {
+	stop_emulator
+	if [ -n "${WORKDIR:-}" ] && [ -z "${KEEP_WORKDIR:-}" ]; then
+		rm -rf "$WORKDIR"
+	fi
+}
+trap cleanup EXIT
+
+ensure_packages
+build_and_install
+make_workdir
+
+CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$(new_token)"
+CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN="$(new_token)"
+export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN
+
+# 1. the emulator's own contract tests
+log "emulator self-tests"
+cp -r "$REPO/test/emulator" "$WORKDIR/emulator-tests"
+[ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/emulator-tests"
+if (cd "$WORKDIR/emulator-tests" &&
+	as_run_user /usr/bin/python3 -m unittest -q test_emulator >"$WORKDIR/emulator-tests.log" 2>&1); then
+	pass "emulator contract ($(grep -o 'Ran [0-9]* tests' "$WORKDIR/emulator-tests.log"))"
+else
+	cat "$WORKDIR/emulator-tests.log"
+	fail "emulator contract"
+fi
+
+# 2. pg_regress against the emulator
+start_emulator
+mkdir -p "$WORKDIR/regress"
+cp -r "$REPO/sql" "$REPO/expected" "$WORKDIR/regress/"
+[ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/regress"
+TESTS=$(make -s -C "$REPO" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG")
+PGXS_DIR="$(dirname "$("$PG_CONFIG" --pgxs)")/.."
+log "pg_regress: $TESTS"
+set +e
+as_run_user env CRM_EMULATOR_URL="$CRM_EMULATOR_URL" \
+	CRM_TEST_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" \
+	CRM_TEST_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
+	"$PGXS_DIR/src/test/regress/pg_regress" \
+	--temp-instance="$WORKDIR/regress/tmp_check" \
+	--inputdir="$WORKDIR/regress" --outputdir="$WORKDIR/regress" \
+	--bindir="$PG_BIN" --dbname=contrib_regression \
+	--temp-config="$REPO/test/regress.conf" \
+	$TESTS >"$WORKDIR/regress/run.log" 2>&1
+set -e
+cat "$WORKDIR/regress/run.log"
+while read -r line; do
+	name=$(sed -E 's/^(test|    )? *([a-z_0-9]+) +\.\.\. .*/\2/' <<<"$line")
+	case "$line" in
+		*"... ok"*) pass "regress $name" ;;
+		*"... FAILED"* | *"... failed"*) fail "regress $name" ;;
+	esac
+done < <(grep -E '\.\.\. (ok|FAILED|failed)' "$WORKDIR/regress/run.log")
+if [ -f "$WORKDIR/regress/regression.diffs" ] && [ -s "$WORKDIR/regress/regression.diffs" ]; then
+	head -c 20000 "$WORKDIR/regress/regression.diffs"
+fi
+
+# 3. no secret anywhere: test outputs, the server log, the emulator log
+leaks=$(grep -rlF -e "$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" -e "$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
+	"$WORKDIR/regress/results" "$WORKDIR/regress/tmp_check/log" "$WORKDIR/emulator.log" \
+	"$WORKDIR/regress/run.log" 2>/dev/null || true)
+if [ -z "$leaks" ]; then
+	pass "no token in any output or log"
+else
+	fail "a token leaked into: $leaks"
+fi
+
+stop_emulator
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
