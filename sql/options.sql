@@ -82,7 +82,7 @@ SELECT count(*) FROM both_users;
 ALTER USER MAPPING FOR CURRENT_USER SERVER pd_both OPTIONS (ADD api_key 'x');
 SELECT count(*) FROM both_users;
 DROP USER MAPPING FOR CURRENT_USER SERVER pd_both;
-SELECT count(*) FROM both_users;
+SELECT sqlstate_of('SELECT count(*) FROM both_users');
 
 -- an OAuth access token goes in an Authorization: Bearer header, an API
 -- token in x-api-token; neither ever in the URL
@@ -102,6 +102,8 @@ SELECT count(*) FROM both_users;
 ALTER USER MAPPING FOR CURRENT_USER SERVER pd_both OPTIONS (SET access_token :'oauth_token');
 SELECT count(*) FROM both_users;
 
+SET client_min_messages = warning;
 DROP SERVER s1 CASCADE;
 DROP SERVER pd_both CASCADE;
+RESET client_min_messages;
 SELECT * FROM emu_requests();

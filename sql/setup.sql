@@ -11,8 +11,12 @@ CREATE EXTENSION crm_fdw;
 SELECT fdwname, fdwhandler::regproc, fdwvalidator::regproc
   FROM pg_foreign_data_wrapper WHERE fdwname = 'crm_fdw';
 
--- later sessions find the emulator through this setting
+-- later sessions find the emulator, and the token to look for in errors,
+-- through these settings
 ALTER DATABASE contrib_regression SET crm_test.url = :'url';
+ALTER DATABASE contrib_regression SET crm_test.token = :'token';
+SET crm_test.url = :'url';
+SET crm_test.token = :'token';
 
 -- quotes a string for the shell that COPY ... FROM PROGRAM runs
 CREATE FUNCTION sh_quote(s text) RETURNS text
@@ -22,7 +26,9 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT '''' || replace(s, '''', '''\''''') || '''' 
 CREATE FUNCTION emu(method text, path text, body text DEFAULT NULL)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN
-  CREATE TEMP TABLE IF NOT EXISTS emu_answer (n serial, line text);
+  IF to_regclass('pg_temp.emu_answer') IS NULL THEN
+    CREATE TEMP TABLE emu_answer (n serial, line text);
+  END IF;
   TRUNCATE emu_answer;
   EXECUTE format(
     $f$COPY emu_answer (line) FROM PROGRAM %L WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')$f$,
@@ -54,3 +60,15 @@ SELECT c.relname, ftoptions
 
 -- importing asks nothing of the API
 SELECT * FROM emu_requests();
+
+-- the SQLSTATE and message of a failing statement, for outputs that must
+-- not depend on who runs the tests
+CREATE FUNCTION sqlstate_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; m text;
+BEGIN
+  EXECUTE query;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT;
+  RETURN st || ': ' || replace(m, current_user, 'CURRENT_USER');
+END $$;

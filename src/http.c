@@ -358,6 +358,12 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 		response->outcome_unknown = request_was_sent(http, code);
 		/* the caller's time limit: another attempt would exceed it */
 		response->timed_out = (code == CURLE_OPERATION_TIMEDOUT);
+		{
+			curl_off_t	connect_us = 0;
+
+			curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+			response->connected = connect_us > 0;
+		}
 		if (http->too_large)
 			response->transport_error =
 				psprintf("the answer is larger than %d MB",

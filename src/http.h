@@ -32,6 +32,7 @@ typedef struct CrmHttpResponse
 	bool		transport_failed;	/* no complete answer */
 	bool		outcome_unknown;	/* ... after the request had been sent */
 	bool		timed_out;		/* request_timeout or connect_timeout hit */
+	bool		connected;		/* the connection was established */
 	const char *transport_error;	/* libcurl's words when transport_failed */
 	int			retries;		/* attempts beyond the first */
 	double		wait_ms;		/* time on the wire, backoff included */

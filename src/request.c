@@ -229,18 +229,25 @@ report_transport_error(CrmTarget *target, CrmRequest *request,
 						 target->provider->display_name),
 				 errcontext("%s %s", request->method, request->path.data)));
 
+	if (response->timed_out)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("%s request timed out", target->provider->display_name),
+				 response->connected ?
+				 errdetail("No complete answer within request_timeout, %ld ms.",
+						   target->server.http.request_timeout_ms) :
+				 errdetail("No connection within connect_timeout, %ld ms.",
+						   target->server.http.connect_timeout_ms),
+				 errhint("Raise the timeout with ALTER SERVER %s OPTIONS (SET %s '...'), in seconds.",
+						 target->server_name,
+						 response->connected ? "request_timeout" : "connect_timeout"),
+				 errcontext("%s %s", request->method, request->path.data)));
+
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-			 response->timed_out ?
-			 errmsg("%s request timed out", target->provider->display_name) :
 			 errmsg("could not get an answer from %s",
 					target->provider->display_name),
 			 errdetail("%s", response->transport_error),
-			 response->timed_out ?
-			 errhint("Server \"%s\" allows %ld ms to connect and %ld ms per request; raise connect_timeout or request_timeout with ALTER SERVER.",
-					 target->server_name,
-					 target->server.http.connect_timeout_ms,
-					 target->server.http.request_timeout_ms) :
 			 errhint("Check the url option of server \"%s\".", target->server_name),
 			 errcontext("%s %s", request->method, request->path.data)));
 }

@@ -46,20 +46,23 @@ mkdir -p "$WORKDIR/regress"
 cp -r "$REPO/sql" "$REPO/expected" "$WORKDIR/regress/"
 [ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/regress"
 TESTS=$(make -s -C "$REPO" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG")
-PGXS_DIR="$(dirname "$("$PG_CONFIG" --pgxs)")/.."
+PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
 log "pg_regress: $TESTS"
 set +e
 as_run_user env CRM_EMULATOR_URL="$CRM_EMULATOR_URL" \
 	CRM_TEST_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" \
 	CRM_TEST_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
-	"$PGXS_DIR/src/test/regress/pg_regress" \
+	"$PG_REGRESS" \
 	--temp-instance="$WORKDIR/regress/tmp_check" \
 	--inputdir="$WORKDIR/regress" --outputdir="$WORKDIR/regress" \
 	--bindir="$PG_BIN" --dbname=contrib_regression \
 	--temp-config="$REPO/test/regress.conf" \
 	$TESTS >"$WORKDIR/regress/run.log" 2>&1
+regress_rc=$?
 set -e
 cat "$WORKDIR/regress/run.log"
+regress_failed_before=$FAILED
+regress_counted=$PASSED
 while read -r line; do
 	name=$(sed -E 's/^(test|    )? *([a-z_0-9]+) +\.\.\. .*/\2/' <<<"$line")
 	case "$line" in
@@ -67,6 +70,13 @@ while read -r line; do
 		*"... FAILED"* | *"... failed"*) fail "regress $name" ;;
 	esac
 done < <(grep -E '\.\.\. (ok|FAILED|failed)' "$WORKDIR/regress/run.log")
+# pg_regress failing without naming a failed test (no cluster, a missing file)
+if [ "$regress_rc" -ne 0 ] && [ "$FAILED" -eq "$regress_failed_before" ]; then
+	fail "pg_regress exited with status $regress_rc"
+fi
+if [ "$PASSED" -eq "$regress_counted" ] && [ "$FAILED" -eq "$regress_failed_before" ]; then
+	fail "pg_regress ran no test"
+fi
 if [ -f "$WORKDIR/regress/regression.diffs" ] && [ -s "$WORKDIR/regress/regression.diffs" ]; then
 	head -c 20000 "$WORKDIR/regress/regression.diffs"
 fi
