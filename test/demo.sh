@@ -37,8 +37,7 @@ cp "$REPO/test/demo.sql" "$WORKDIR/demo.sql"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$WORKDIR/demo.sql"
 
 psql_demo() {
-	as_run_user env CRM_EMULATOR_URL="$CRM_EMULATOR_URL" \
-		CRM_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" \
+	CRM_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" as_run_user \
 		"$PG_BIN/psql" -X -h "$WORKDIR" -p "$PGPORT" -U crm -d postgres "$@"
 }
 

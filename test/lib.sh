@@ -24,8 +24,13 @@ as_root() {
 # The account that runs the database and the emulator.
 if [ "$(id -u)" -eq 0 ]; then RUN_USER=postgres; else RUN_USER="$(id -un)"; fi
 
+# A prefix that runs a command as the run user; backgrounding "${RUN_AS[@]}"
+# cmd & keeps $! the command's own process (or runuser's, which passes
+# signals on), never a subshell that would outlive a kill.
+if [ "$(id -u)" -eq 0 ]; then RUN_AS=(runuser -u postgres --); else RUN_AS=(); fi
+
 as_run_user() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	"${RUN_AS[@]}" "$@"
 }
 
 ensure_packages() {
@@ -62,9 +67,9 @@ start_emulator() {
 	# a copy the run user can read, wherever the checkout lives
 	cp -r "$REPO/test/emulator" "$WORKDIR/emulator"
 	[ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/emulator"
-	as_run_user env CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" \
-		CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
-		/usr/bin/python3 "$WORKDIR/emulator/crm_emulator.py" --port 0 \
+	# tokens travel in the exported environment, never on a command line
+	export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN
+	"${RUN_AS[@]}" /usr/bin/python3 "$WORKDIR/emulator/crm_emulator.py" --port 0 \
 		--port-file "$WORKDIR/emulator.port" --quiet "$@" \
 		>"$WORKDIR/emulator.log" 2>&1 &
 	EMULATOR_PID=$!

@@ -49,10 +49,9 @@ TESTS=$(make -s -C "$REPO" --no-print-directory print-regress PG_CONFIG="$PG_CON
 PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
 log "pg_regress: $TESTS"
 set +e
-as_run_user env CRM_EMULATOR_URL="$CRM_EMULATOR_URL" \
-	CRM_TEST_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" \
-	CRM_TEST_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
-	"$PG_REGRESS" \
+export CRM_TEST_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN"
+export CRM_TEST_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN"
+as_run_user "$PG_REGRESS" \
 	--temp-instance="$WORKDIR/regress/tmp_check" \
 	--inputdir="$WORKDIR/regress" --outputdir="$WORKDIR/regress" \
 	--bindir="$PG_BIN" --dbname=contrib_regression \
