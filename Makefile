@@ -21,7 +21,7 @@ DATA = crm_fdw--1.0.sql
 PGFILEDESC = "crm_fdw - foreign data wrapper for CRM APIs"
 
 # pg_regress runs these in order, one session each, against the emulator
-REGRESS = setup options pipedrive_read types paging pushdown errors
+REGRESS = setup options pipedrive_read types paging pushdown filters joins costs errors
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

@@ -122,8 +122,7 @@ crmGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		root->parse->sortClause == NIL)
 		spec.limit_hint = (int) Min(root->limit_tuples, (double) INT_MAX);
 
-	spec.full_pages = info->page_size > 0 ?
-		(int) Min(ceil(info->full_rows / info->page_size), (double) INT_MAX) : 1;
+	spec.full_pages = crm_full_pages(info);
 
 	spec.retrieved_attrs = crm_retrieved_attrs(baserel, foreigntableid,
 											   scan_clauses);

@@ -72,3 +72,56 @@ EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT;
   RETURN st || ': ' || replace(m, current_user, 'CURRENT_USER');
 END $$;
+
+-- Runs a query over the foreign tables, then the same text over the local
+-- copies in schema "local" (search_path decides), and reports the row
+-- count, whether the two agree as multisets, and the requests the foreign
+-- run sent.
+CREATE FUNCTION same_rows(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+  differing bigint;
+  requests text[];
+BEGIN
+  PERFORM emu_requests();
+  EXECUTE 'CREATE TEMP TABLE same_rows_fdw AS ' || query;
+  requests := ARRAY(SELECT emu_requests());
+  PERFORM set_config('search_path', 'local, public', true);
+  EXECUTE 'CREATE TEMP TABLE same_rows_local AS ' || query;
+  PERFORM set_config('search_path', 'public', true);
+  SELECT count(*) INTO n FROM same_rows_fdw;
+  SELECT count(*) INTO differing FROM (
+    (TABLE same_rows_fdw EXCEPT ALL TABLE same_rows_local)
+    UNION ALL
+    (TABLE same_rows_local EXCEPT ALL TABLE same_rows_fdw)) d;
+  DROP TABLE same_rows_fdw, same_rows_local;
+  RETURN NEXT n || ' rows, ' ||
+    CASE WHEN differing = 0 THEN 'same as the local copy'
+         ELSE differing || ' rows DIFFER from the local copy' END;
+  RETURN QUERY SELECT '  ' || r FROM unnest(requests) r;
+END $$;
+
+-- EXPLAIN ANALYZE without what varies from run to run: times and byte counts
+CREATE FUNCTION explain_analyze(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
+  LOOP
+    RETURN NEXT regexp_replace(line, 'bytes=\d+ wait=[0-9.]+ ms', 'bytes=... wait=... ms');
+  END LOOP;
+END $$;
+
+-- the planner's row estimate for a query's top plan node
+CREATE FUNCTION plan_rows(query text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE plan jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+  RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric;
+END $$;
+
+-- a local copy of an entity from the emulator's own dump, through
+-- PostgreSQL's JSON functions rather than crm_fdw's conversion
+CREATE FUNCTION emu_dump(entity text) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT string_agg(l, E'\n')::jsonb FROM emu('GET', '/__emulator/dump/pipedrive/' || entity) l
+$$;

@@ -79,7 +79,6 @@ CrmRelInfo *
 crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	CrmRelInfo *info = palloc0(sizeof(CrmRelInfo));
-	CrmTableOptions table_options;
 	Relation	rel;
 	TupleDesc	desc;
 	int			nfilters = 0;
@@ -89,10 +88,12 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->table = GetForeignTable(foreigntableid);
 	info->server = GetForeignServer(info->table->serverid);
 	crm_server_options(info->server, &info->server_options);
-	crm_table_options(info->table, info->server_options.provider, &table_options);
-	info->entity = table_options.entity;
+	crm_table_options(info->table, &info->server_options, &info->table_options);
+	info->entity = info->table_options.entity;
 	info->page_size = crm_page_size(&info->server_options, info->entity);
-	info->full_rows = info->entity->default_rows;
+	info->full_rows = info->table_options.rows >= 0 ?
+		info->table_options.rows : info->entity->default_rows;
+	info->remote_rows = -1;
 
 	for (const CrmFilter *f = info->entity->filters; f->column; f++)
 		nfilters++;
@@ -752,11 +753,12 @@ crm_render_condition(const CrmEntity *entity, const CrmCondition *cond,
 /* ---- execution: the calls ---- */
 
 static CrmCall *
-make_item_call(const char *key)
+make_item_call(const char *key, bool placeholder)
 {
 	CrmCall    *call = palloc0(sizeof(CrmCall));
 
 	call->item_key = key;
+	call->item_key_placeholder = placeholder;
 	return call;
 }
 
@@ -789,6 +791,7 @@ expand_calls(List *params)
 
 				part->filter = param->filter;
 				part->upper = param->upper;
+				part->placeholder = param->placeholder;
 				part->values = list_copy_head(list_copy_tail(param->values, start),
 											  chunk);
 				copy->params = lappend(list_copy(call->params), part);
@@ -808,6 +811,29 @@ calls_needed(CrmParam *param)
 	if (chunk <= 0)
 		return 1;
 	return (list_length(param->values) + chunk - 1) / chunk;
+}
+
+/* Of two bounds on one range filter, does a narrow the range more than b? */
+static bool
+bound_is_tighter(const CrmFilter *filter, CrmRenderedCondition *a,
+				 CrmRenderedCondition *b)
+{
+	const char *x;
+	const char *y;
+	int			cmp;
+
+	if (!(a->cond->op & (CRM_OP_LOWER | CRM_OP_UPPER)) ||
+		!(b->cond->op & (CRM_OP_LOWER | CRM_OP_UPPER)) ||
+		a->placeholder || b->placeholder)
+		return false;
+	x = linitial(a->values);
+	y = linitial(b->values);
+	/* the spellings sort as their times do: fixed-width, or plain integers */
+	if (filter->format == CRM_FMT_UNIX && strlen(x) != strlen(y))
+		cmp = strlen(x) < strlen(y) ? -1 : 1;
+	else
+		cmp = strcmp(x, y);
+	return (a->cond->op & CRM_OP_LOWER) ? cmp > 0 : cmp < 0;
 }
 
 List *
@@ -846,7 +872,8 @@ crm_build_calls(const CrmEntity *entity, List *rendered, int full_pages,
 		}
 		slot = rc->cond->filter * 2 + ((rc->cond->op & CRM_OP_UPPER) ? 1 : 0);
 		if (chosen[slot] == NULL ||
-			(chosen[slot]->cond->op == CRM_OP_IN && rc->cond->op == CRM_OP_EQ))
+			(chosen[slot]->cond->op == CRM_OP_IN && rc->cond->op == CRM_OP_EQ) ||
+			bound_is_tighter(&entity->filters[rc->cond->filter], rc, chosen[slot]))
 			chosen[slot] = rc;
 	}
 
@@ -866,7 +893,8 @@ crm_build_calls(const CrmEntity *entity, List *rendered, int full_pages,
 				List	   *calls = NIL;
 
 				foreach(lc, key->values)
-					calls = lappend(calls, make_item_call((char *) lfirst(lc)));
+					calls = lappend(calls, make_item_call((char *) lfirst(lc),
+																	key->placeholder));
 				return calls;
 			}
 		}
@@ -888,6 +916,7 @@ crm_build_calls(const CrmEntity *entity, List *rendered, int full_pages,
 		param->filter = &entity->filters[i / 2];
 		param->upper = (i % 2) == 1;
 		param->values = chosen[i]->values;
+		param->placeholder = chosen[i]->placeholder;
 
 		/* splitting a list into more calls than a full listing costs */
 		if (!param->filter->required && full_pages > 0 &&

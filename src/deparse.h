@@ -44,6 +44,7 @@ typedef struct CrmRelInfo
 	ForeignTable *table;
 	ForeignServer *server;
 	CrmServerOptions server_options;
+	CrmTableOptions table_options;
 	const CrmEntity *entity;
 	AttrNumber *filter_attnum;	/* per filter: the column it reads, or 0 */
 	AttrNumber	key_attnum;		/* column holding the entity key, or 0 */
@@ -52,6 +53,8 @@ typedef struct CrmRelInfo
 	bool		all_exact;		/* pushed ones select exactly their rows */
 	int			page_size;
 	double		full_rows;		/* rows of the entity without conditions */
+	double		remote_rows;	/* use_remote_estimate: rows the API gave
+								 * for the pushed conditions; < 0: unknown */
 } CrmRelInfo;
 
 /* What a plan carries to the executor (fdw_private), and back. */

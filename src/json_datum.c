@@ -144,6 +144,115 @@ crm_json_type_name(json_t *value)
 	return "value";
 }
 
+static void
+append_json_string(StringInfo buf, const char *s, size_t len)
+{
+	appendStringInfoChar(buf, '"');
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		switch (c)
+		{
+			case '"':
+				appendStringInfoString(buf, "\\\"");
+				break;
+			case '\\':
+				appendStringInfoString(buf, "\\\\");
+				break;
+			case '\n':
+				appendStringInfoString(buf, "\\n");
+				break;
+			case '\r':
+				appendStringInfoString(buf, "\\r");
+				break;
+			case '\t':
+				appendStringInfoString(buf, "\\t");
+				break;
+			default:
+				if (c < 0x20)
+					appendStringInfo(buf, "\\u%04x", c);
+				else
+					appendStringInfoChar(buf, (char) c);
+		}
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+/*
+ * Compact JSON text of a value.  Not json_dumps(): jansson prints reals
+ * with 17 digits (16577.51 becomes 16577.509999999998); this prints the
+ * shortest text that reads back as the same double, as PostgreSQL does.
+ */
+static void
+append_json(StringInfo buf, json_t *value)
+{
+	char		num[64];
+
+	switch (json_typeof(value))
+	{
+		case JSON_OBJECT:
+			{
+				const char *key;
+				json_t	   *member;
+				bool		first = true;
+
+				appendStringInfoChar(buf, '{');
+				json_object_foreach(value, key, member)
+				{
+					if (!first)
+						appendStringInfoChar(buf, ',');
+					first = false;
+					append_json_string(buf, key, strlen(key));
+					appendStringInfoChar(buf, ':');
+					append_json(buf, member);
+				}
+				appendStringInfoChar(buf, '}');
+				break;
+			}
+		case JSON_ARRAY:
+			appendStringInfoChar(buf, '[');
+			for (size_t i = 0; i < json_array_size(value); i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(buf, ',');
+				append_json(buf, json_array_get(value, i));
+			}
+			appendStringInfoChar(buf, ']');
+			break;
+		case JSON_STRING:
+			append_json_string(buf, json_string_value(value),
+							   json_string_length(value));
+			break;
+		case JSON_INTEGER:
+			appendStringInfo(buf, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+			break;
+		case JSON_REAL:
+			double_to_shortest_decimal_buf(json_real_value(value), num);
+			appendStringInfoString(buf, num);
+			break;
+		case JSON_TRUE:
+			appendStringInfoString(buf, "true");
+			break;
+		case JSON_FALSE:
+			appendStringInfoString(buf, "false");
+			break;
+		case JSON_NULL:
+			appendStringInfoString(buf, "null");
+			break;
+	}
+}
+
+char *
+crm_json_text(json_t *value)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	append_json(&buf, value);
+	return buf.data;
+}
+
 /* The text form of a scalar: strings as they are, numbers shortest-exact. */
 static char *
 scalar_text(json_t *value)
@@ -166,7 +275,7 @@ scalar_text(json_t *value)
 		case JSON_FALSE:
 			return "false";
 		default:
-			return json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+			return crm_json_text(value);
 	}
 }
 
@@ -174,10 +283,8 @@ static void
 conversion_error_context(void *arg)
 {
 	ConversionContext *ctx = (ConversionContext *) arg;
-	char	   *text = json_dumps(ctx->value, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	   *text = crm_json_text(ctx->value);
 
-	if (text == NULL)
-		text = pstrdup("?");
 	if (strlen(text) > CRM_CONTEXT_VALUE_MAX)
 		strcpy(text + pg_mbcliplen(text, strlen(text), CRM_CONTEXT_VALUE_MAX),
 			   "...");
@@ -230,13 +337,13 @@ convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
 	}
 
 	if (kind == CRM_CONV_JSON)
-		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = crm_json_text(value);
 	else if (json_is_object(value) || json_is_array(value))
 	{
 		/* a text column may hold JSON text; other types cannot */
 		if (kind != CRM_CONV_STRINGY)
 			cannot_convert(conv, value, typid);
-		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = crm_json_text(value);
 	}
 	else
 	{
@@ -250,11 +357,6 @@ convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
 		if (kind == CRM_CONV_TIMESTAMPTZ && json_is_string(value))
 			text = with_zone(text, naive_zone);
 	}
-	if (text == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory while converting a JSON value")));
-
 	return InputFunctionCall(input, text, ioparam, typmod);
 }
 
@@ -289,10 +391,10 @@ convert_array(const CrmColumnConv *conv, json_t *value, const char *naive_zone)
 			if (conv->elem_kind != CRM_CONV_JSON &&
 				conv->elem_kind != CRM_CONV_STRINGY)
 				cannot_convert(conv, elem, conv->elem_typid);
-			text = json_dumps(elem, JSON_COMPACT | JSON_ENCODE_ANY);
+			text = crm_json_text(elem);
 		}
 		else if (conv->elem_kind == CRM_CONV_JSON)
-			text = json_dumps(elem, JSON_COMPACT | JSON_ENCODE_ANY);
+			text = crm_json_text(elem);
 		else
 		{
 			text = scalar_text(elem);

@@ -49,5 +49,6 @@ extern json_t *crm_json_lookup(json_t *row, const CrmColumnConv *conv);
 extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 							   const char *naive_zone, bool *isnull);
 extern const char *crm_json_type_name(json_t *value);
+extern char *crm_json_text(json_t *value);
 
 #endif							/* CRM_JSON_DATUM_H */

@@ -47,9 +47,12 @@ static const CrmOption crm_options[] = {
 	{"request_timeout", ForeignServerRelationId},
 	{"max_retries", ForeignServerRelationId},
 	{"page_size", ForeignServerRelationId},
+	{"use_remote_estimate", ForeignServerRelationId},
 	{"api_token", UserMappingRelationId, true},
 	{"access_token", UserMappingRelationId, true},
 	{"entity", ForeignTableRelationId},
+	{"rows", ForeignTableRelationId},
+	{"use_remote_estimate", ForeignTableRelationId},
 	{"field", AttributeRelationId},
 	{NULL}
 };
@@ -72,13 +75,52 @@ context_name(Oid context)
 	}
 }
 
+/* The option of that name for this catalog, else any of that name. */
 static const CrmOption *
-find_option(const char *name)
+find_option(const char *name, Oid context)
 {
+	const CrmOption *found = NULL;
+
 	for (const CrmOption *o = crm_options; o->name; o++)
 		if (strcmp(o->name, name) == 0)
-			return o;
-	return NULL;
+		{
+			if (o->context == context)
+				return o;
+			found = o;
+		}
+	return found;
+}
+
+static double
+parse_rows(DefElem *def)
+{
+	const char *value = defGetString(def);
+	char	   *end;
+	double		rows;
+
+	errno = 0;
+	rows = strtod(value, &end);
+	if (errno != 0 || end == value || *end != '\0' || isnan(rows) ||
+		rows < 0 || rows > 1e12)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"rows\": \"%s\"", value),
+				 errhint("Give the number of rows the entity holds, such as 25000.")));
+	return rows;
+}
+
+static bool
+parse_bool_option(DefElem *def)
+{
+	bool		result;
+
+	if (!parse_bool(defGetString(def), &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, defGetString(def)),
+				 errhint("Give true or false.")));
+	return result;
 }
 
 static char *
@@ -249,7 +291,7 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
-		const CrmOption *option = find_option(def->defname);
+		const CrmOption *option = find_option(def->defname, catalog);
 
 		if (option == NULL)
 			ereport(ERROR,
@@ -295,6 +337,10 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "field") == 0)
 			check_field(def);
+		else if (strcmp(def->defname, "rows") == 0)
+			(void) parse_rows(def);
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			(void) parse_bool_option(def);
 	}
 
 	if (catalog == ForeignServerRelationId)
@@ -349,6 +395,8 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 			options->http.max_retries = parse_int_option(def, 0, 10, "");
 		else if (strcmp(def->defname, "page_size") == 0)
 			options->page_size = parse_int_option(def, 1, INT_MAX, "");
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			options->use_remote_estimate = parse_bool_option(def);
 	}
 
 	/* the validator makes these impossible, unless it was bypassed */
@@ -360,20 +408,27 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 }
 
 void
-crm_table_options(ForeignTable *table, const CrmProvider *provider,
+crm_table_options(ForeignTable *table, const CrmServerOptions *server,
 				  CrmTableOptions *options)
 {
+	const CrmProvider *provider = server->provider;
 	const char *entity_name = NULL;
 	bool		named_by_option;
 	ListCell   *lc;
 
 	memset(options, 0, sizeof(*options));
+	options->rows = -1;
+	options->use_remote_estimate = server->use_remote_estimate;
 	foreach(lc, table->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 
 		if (strcmp(def->defname, "entity") == 0)
 			entity_name = defGetString(def);
+		else if (strcmp(def->defname, "rows") == 0)
+			options->rows = parse_rows(def);
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			options->use_remote_estimate = parse_bool_option(def);
 	}
 	named_by_option = (entity_name != NULL);
 	if (!named_by_option)

@@ -21,15 +21,19 @@ typedef struct CrmServerOptions
 	char	   *url;			/* without a trailing slash */
 	CrmHttpSettings http;
 	int			page_size;		/* 0: each entity's vendor maximum */
+	bool		use_remote_estimate;	/* ask the API while planning */
 } CrmServerOptions;
 
 typedef struct CrmTableOptions
 {
 	const CrmEntity *entity;
+	double		rows;			/* rows of the entity; < 0: the default */
+	bool		use_remote_estimate;	/* the table's, else the server's */
 } CrmTableOptions;
 
 extern void crm_server_options(ForeignServer *server, CrmServerOptions *options);
-extern void crm_table_options(ForeignTable *table, const CrmProvider *provider,
+extern void crm_table_options(ForeignTable *table,
+							  const CrmServerOptions *server,
 							  CrmTableOptions *options);
 extern char *crm_column_field(Oid relid, AttrNumber attnum,
 							  const CrmEntity *entity);

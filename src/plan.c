@@ -23,8 +23,11 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
+#include "miscadmin.h"
 
+#include "connection.h"
 #include "plan.h"
+#include "request.h"
 
 #define CRM_REQUEST_COST	1000.0
 #define CRM_ROW_COST		(cpu_tuple_cost * 10)
@@ -41,9 +44,12 @@ estimate_requests(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 	List	   *conditions = NIL;
 	ListCell   *lc;
 
-	*api_rows = clamp_row_est(info->full_rows *
-							  clauselist_selectivity(root, clauses, baserel->relid,
-													 JOIN_INNER, NULL));
+	if (clauses == info->pushed && info->remote_rows >= 0)
+		*api_rows = clamp_row_est(info->remote_rows);
+	else
+		*api_rows = clamp_row_est(info->full_rows *
+								  clauselist_selectivity(root, clauses, baserel->relid,
+														 JOIN_INNER, NULL));
 	*requests = info->page_size > 0 ?
 		Max(ceil(*api_rows / info->page_size), 1) : 1;
 
@@ -65,6 +71,79 @@ estimate_requests(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 	*covers_required = crm_missing_required(info->entity, conditions) == NULL;
 }
 
+/* Pages of a listing without conditions. */
+int
+crm_full_pages(CrmRelInfo *info)
+{
+	return info->page_size > 0 ?
+		(int) Min(ceil(info->full_rows / info->page_size), (double) INT_MAX) : 1;
+}
+
+/*
+ * use_remote_estimate: fetch the first page for the conditions whose values
+ * are constants.  If it is the whole answer, the planner knows the row
+ * count; otherwise it knows there is more than a page of it.
+ */
+static double
+remote_rows(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
+{
+	List	   *rendered = NIL;
+	List	   *conditions = NIL;
+	List	   *calls;
+	bool		no_rows;
+	CrmTarget	target;
+	CrmCounters counters;
+	CrmPage		page;
+	json_t	   *rows;
+	double		n;
+	ListCell   *lc;
+
+	foreach(lc, info->pushed)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		CrmCondition *cond = palloc(sizeof(CrmCondition));
+		CrmRenderedCondition *rc = palloc0(sizeof(CrmRenderedCondition));
+
+		if (!crm_classify(root, baserel, info, rinfo->clause, cond))
+			continue;
+		if (cond->value && !IsA(cond->value, Const))
+			continue;
+		crm_render_condition(info->entity, cond,
+							 cond->value ? ((Const *) cond->value)->constvalue : (Datum) 0,
+							 cond->value ? ((Const *) cond->value)->constisnull : false,
+							 rc);
+		rendered = lappend(rendered, rc);
+		conditions = lappend(conditions, cond);
+	}
+	/* the listing cannot be asked for without its key */
+	if (crm_missing_required(info->entity, conditions) != NULL)
+		return -1;
+	calls = crm_build_calls(info->entity, rendered, crm_full_pages(info), &no_rows);
+	if (no_rows)
+		return 0;
+	if (calls == NIL)
+		return -1;
+
+	memset(&target, 0, sizeof(target));
+	memset(&counters, 0, sizeof(counters));
+	memset(&page, 0, sizeof(page));
+	target.provider = info->server_options.provider;
+	target.server = info->server_options;
+	target.server_name = info->server->servername;
+	target.serverid = info->server->serverid;
+	target.conn = crm_get_connection(GetUserMapping(OidIsValid(baserel->userid) ?
+													baserel->userid : GetUserId(),
+													info->server->serverid),
+									 target.provider);
+
+	rows = crm_fetch_page(&target, info->entity, linitial(calls), &page,
+						  info->page_size > 0 ? info->page_size : 0, &counters);
+	n = json_array_size(rows);
+	if (page.done)
+		return n * list_length(calls);
+	return Max(2 * n, info->full_rows) * list_length(calls);
+}
+
 void
 crm_estimate_size(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 {
@@ -73,12 +152,20 @@ crm_estimate_size(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 	bool		covers_required;
 	double		rows;
 
+	if (info->table_options.use_remote_estimate)
+		info->remote_rows = remote_rows(root, baserel, info);
 	estimate_requests(root, baserel, info, info->pushed, &api_rows, &requests,
 					  &covers_required);
-	rows = info->full_rows * clauselist_selectivity(root, baserel->baserestrictinfo,
-													baserel->relid, JOIN_INNER,
-													NULL);
-	baserel->rows = clamp_row_est(Min(api_rows, rows));
+	if (info->remote_rows >= 0)
+		/* the API counted the pushed conditions; PostgreSQL filters the rest */
+		rows = api_rows * clauselist_selectivity(root, info->local, baserel->relid,
+												 JOIN_INNER, NULL);
+	else
+		rows = Min(api_rows,
+				   info->full_rows * clauselist_selectivity(root, baserel->baserestrictinfo,
+															baserel->relid, JOIN_INNER,
+															NULL));
+	baserel->rows = clamp_row_est(rows);
 }
 
 static void

@@ -17,6 +17,7 @@
 
 extern void crm_estimate_size(PlannerInfo *root, RelOptInfo *baserel,
 							  CrmRelInfo *info);
+extern int	crm_full_pages(CrmRelInfo *info);
 extern void crm_add_paths(PlannerInfo *root, RelOptInfo *baserel,
 						  CrmRelInfo *info);
 

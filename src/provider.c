@@ -99,6 +99,32 @@ crm_append_encoded(StringInfo buf, const char *value)
 	append_encoded(buf, value, "-._~:@/");
 }
 
+/*
+ * A parameter's value in a query string.  Providers use this rather than
+ * crm_append_encoded(): EXPLAIN's stand-ins for values known only at run
+ * time ("{$1}") must stay readable.
+ */
+void
+crm_append_param_value(StringInfo buf, const CrmParam *param, const char *value)
+{
+	if (param->placeholder)
+		appendStringInfoString(buf, value);
+	else
+		crm_append_encoded(buf, value);
+}
+
+/* Whether a call's path names a parent item (deals/{id}/flow). */
+bool
+crm_call_has_path_params(const CrmCall *call)
+{
+	ListCell   *lc;
+
+	foreach(lc, call->params)
+		if (((CrmParam *) lfirst(lc))->filter->in_path)
+			return true;
+	return false;
+}
+
 void
 crm_append_query_param(StringInfo buf, const char *name, const char *value)
 {
@@ -125,6 +151,7 @@ crm_append_path(StringInfo buf, const CrmEntity *entity,
 		const char *close;
 		char	   *name;
 		const char *value = NULL;
+		bool		verbatim = false;
 		ListCell   *lc;
 
 		if (open == NULL || (close = strchr(open, '}')) == NULL)
@@ -136,18 +163,27 @@ crm_append_path(StringInfo buf, const CrmEntity *entity,
 		name = pnstrdup(open + 1, close - open - 1);
 
 		if (call->item_key && entity->key && strcmp(name, entity->key) == 0)
+		{
 			value = call->item_key;
+			verbatim = call->item_key_placeholder;
+		}
 		foreach(lc, call->params)
 		{
 			CrmParam   *param = (CrmParam *) lfirst(lc);
 
 			if (param->filter->in_path && strcmp(param->filter->param, name) == 0)
+			{
 				value = (const char *) linitial(param->values);
+				verbatim = param->placeholder;
+			}
 		}
 		if (value == NULL)
 			elog(ERROR, "no value for {%s} in %s", name, template_path);
-		/* a key must stay one path segment */
-		append_encoded(buf, value, "-._~");
+		if (verbatim)
+			appendStringInfoString(buf, value);
+		else
+			/* a key must stay one path segment */
+			append_encoded(buf, value, "-._~");
 		pfree(name);
 		p = close + 1;
 	}

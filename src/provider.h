@@ -113,6 +113,7 @@ typedef struct CrmParam
 	const CrmFilter *filter;
 	bool		upper;			/* the upper bound of a range filter */
 	List	   *values;			/* char * each; several for lists */
+	bool		placeholder;	/* EXPLAIN's {expression}: append verbatim */
 } CrmParam;
 
 /*
@@ -122,6 +123,7 @@ typedef struct CrmParam
 typedef struct CrmCall
 {
 	const char *item_key;		/* non-NULL: fetch this one item */
+	bool		item_key_placeholder;	/* EXPLAIN's {expression} */
 	List	   *params;			/* CrmParam *, in the entity's filter order */
 } CrmCall;
 
@@ -188,6 +190,9 @@ extern void crm_append_path(StringInfo buf, const CrmEntity *entity,
 extern void crm_append_query_param(StringInfo buf, const char *name,
 								   const char *value);
 extern void crm_append_encoded(StringInfo buf, const char *value);
+extern void crm_append_param_value(StringInfo buf, const CrmParam *param,
+								   const char *value);
+extern bool crm_call_has_path_params(const CrmCall *call);
 
 extern const CrmProvider crm_pipedrive_provider;
 

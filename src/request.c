@@ -24,6 +24,7 @@
 
 #include "stats.h"
 
+#include "json_datum.h"
 #include "request.h"
 
 /* How much of an unexpected answer an error repeats. */
@@ -345,7 +346,7 @@ crm_send(CrmTarget *target, CrmRequest *request, bool missing_ok,
 
 	url = psprintf("%s%s", target->server.url, request->path.data);
 	if (request->body)
-		body = json_dumps(request->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		body = crm_json_text(request->body);
 
 	crm_http_request(target->conn->http, &target->server.http, request->method,
 					 url, body, &response);
@@ -373,4 +374,55 @@ crm_send(CrmTarget *target, CrmRequest *request, bool missing_ok,
 					 response.body_len);
 	return decode_answer(target, request, response.body, response.body_len,
 						 response.status, response.content_type);
+}
+
+/*
+ * One page of a call: the provider spells the request, the answer is
+ * unwrapped into its array of rows, *page advances.  An item that does not
+ * exist is an empty page.
+ */
+json_t *
+crm_fetch_page(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
+			   CrmPage *page, int limit, CrmCounters *counters)
+{
+	CrmRequest	request;
+	CrmCounters delta;
+	json_t	   *answer;
+	json_t	   *rows;
+	const char *error = NULL;
+
+	initStringInfo(&request.path);
+	target->provider->build_request(entity, call, page, limit, &request);
+	/*
+	 * An item, or the children of an item (a deal's flow), that does not
+	 * exist answers 404: that is no rows, not a failure.
+	 */
+	answer = crm_send(target, &request,
+					  call->item_key != NULL || crm_call_has_path_params(call),
+					  counters);
+
+	if (answer == NULL)
+	{
+		rows = json_array();
+		page->done = true;
+	}
+	else
+	{
+		rows = target->provider->extract_rows(entity, call, answer, page, &error);
+		if (rows == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("%s request failed", target->provider->display_name),
+					 errdetail("%s", crm_http_redact(target->conn->http, error)),
+					 errcontext("%s %s", request.method, request.path.data)));
+		if (!json_is_array(rows))
+			elog(ERROR, "provider returned rows that are not an array");
+	}
+
+	memset(&delta, 0, sizeof(delta));
+	delta.pages = 1;
+	delta.rows = json_array_size(rows);
+	crm_counters_add(counters, &delta);
+	crm_stats_add(target->serverid, &delta);
+	return rows;
 }

@@ -45,6 +45,9 @@ typedef struct CrmTarget
 
 extern json_t *crm_send(CrmTarget *target, CrmRequest *request,
 						bool missing_ok, CrmCounters *counters);
+extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,
+							  const CrmCall *call, CrmPage *page, int limit,
+							  CrmCounters *counters);
 extern void crm_counters_add(CrmCounters *sum, const CrmCounters *part);
 extern CrmStatementCache *crm_statement_cache(EState *estate);
 extern void crm_statement_cache_clear(CrmStatementCache *cache);

@@ -29,7 +29,6 @@
 #include "json_datum.h"
 #include "request.h"
 #include "scan.h"
-#include "stats.h"
 
 /* EXPLAIN lists at most this many requests of one scan. */
 #define CRM_EXPLAIN_MAX_CALLS	10
@@ -183,48 +182,15 @@ page_limit(CrmScanState *s, int64 rows_emitted)
 static void
 fetch_page(CrmScanState *s, CrmCall *call)
 {
-	CrmRequest	request;
-	json_t	   *answer;
-	const char *error = NULL;
-	CrmCounters delta;
 	MemoryContext old;
 
 	MemoryContextReset(s->page_cxt);
 	s->rows = NULL;
 	s->next_row = 0;
 	old = MemoryContextSwitchTo(s->page_cxt);
-
-	initStringInfo(&request.path);
-	s->target.provider->build_request(s->entity, call, &s->page, page_limit(s, s->rows_emitted),
-									  &request);
-	answer = crm_send(&s->target, &request, call->item_key != NULL,
-					  &s->counters);
-	if (answer == NULL)
-	{
-		/* the item does not exist */
-		s->rows = json_array();
-		s->page.done = true;
-	}
-	else
-	{
-		s->rows = s->target.provider->extract_rows(s->entity, call, answer,
-												   &s->page, &error);
-		if (s->rows == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("%s request failed", s->target.provider->display_name),
-					 errdetail("%s", crm_http_redact(s->target.conn->http, error)),
-					 errcontext("%s %s", request.method, request.path.data)));
-		if (!json_is_array(s->rows))
-			elog(ERROR, "provider returned rows that are not an array");
-	}
+	s->rows = crm_fetch_page(&s->target, s->entity, call, &s->page,
+							 page_limit(s, s->rows_emitted), &s->counters);
 	MemoryContextSwitchTo(old);
-
-	memset(&delta, 0, sizeof(delta));
-	delta.pages = 1;
-	delta.rows = json_array_size(s->rows);
-	crm_counters_add(&s->counters, &delta);
-	crm_stats_add(s->target.serverid, &delta);
 
 	/* the next page's cursor must outlive this page */
 	if (s->page.cursor)

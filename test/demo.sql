@@ -1,5 +1,6 @@
 -- crm_fdw showcase: Pipedrive (the bundled emulator) as foreign tables.
-\set ECHO queries
+-- (ECHO all shows statements as written: :'token' stays unexpanded)
+\set ECHO all
 \pset footer off
 \getenv url CRM_EMULATOR_URL
 \getenv token CRM_TOKEN
@@ -24,7 +25,7 @@ SELECT id, title, value, status, update_time FROM crm.deals
 
 -- join CRM data with a local table: sales targets per pipeline
 CREATE TABLE targets (pipeline_id bigint PRIMARY KEY, target numeric);
-INSERT INTO targets SELECT id, 250000 * id FROM crm.pipelines;
+INSERT INTO targets SELECT id, 10000000 + 2500000 * id FROM crm.pipelines;
 SELECT p.name AS pipeline, count(*) AS won_deals, sum(d.value) AS won_value, t.target,
        round(100 * sum(d.value) / t.target, 1) AS pct_of_target
   FROM crm.deals d
@@ -33,6 +34,7 @@ SELECT p.name AS pipeline, count(*) AS won_deals, sum(d.value) AS won_value, t.t
  WHERE d.status = 'won'
  GROUP BY p.name, t.target ORDER BY p.name;
 
--- what it cost: requests, pages and rows per scan
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT count(*) FROM crm.deals WHERE status = 'won';
+-- what it cost: requests, pages and rows per scan, and for the session
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM crm.deals WHERE status IN ('won', 'lost');
+SELECT * FROM crm_fdw_stats();

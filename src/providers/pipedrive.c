@@ -620,7 +620,7 @@ pd_append_param(StringInfo buf, const CrmParam *param)
 	{
 		if (lc != list_head(param->values))
 			appendStringInfoChar(buf, ',');
-		crm_append_encoded(buf, (const char *) lfirst(lc));
+		crm_append_param_value(buf, param, (const char *) lfirst(lc));
 	}
 }
 
