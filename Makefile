@@ -8,6 +8,7 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/json_datum.o \
+	src/modify.o \
 	src/option.o \
 	src/plan.o \
 	src/provider.o \
@@ -21,7 +22,7 @@ DATA = crm_fdw--1.0.sql
 PGFILEDESC = "crm_fdw - foreign data wrapper for CRM APIs"
 
 # pg_regress runs these in order, one session each, against the emulator
-REGRESS = setup options pipedrive_read types paging pushdown filters joins costs errors
+REGRESS = setup options pipedrive_read types paging pushdown filters joins costs writes errors
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

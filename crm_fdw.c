@@ -26,6 +26,7 @@
 
 #include "deparse.h"
 #include "import.h"
+#include "modify.h"
 #include "plan.h"
 #include "scan.h"
 
@@ -166,6 +167,67 @@ crmExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	crm_scan_explain(node, es);
 }
 
+static int
+crmIsForeignRelUpdatable(Relation rel)
+{
+	return crm_is_updatable(rel);
+}
+
+static void
+crmAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+						   RangeTblEntry *target_rte, Relation target_relation)
+{
+	crm_add_update_targets(root, rtindex, target_rte, target_relation);
+}
+
+static List *
+crmPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+					 Index resultRelation, int subplan_index)
+{
+	return crm_plan_modify(root, plan, resultRelation, subplan_index);
+}
+
+static void
+crmBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+					  List *fdw_private, int subplan_index, int eflags)
+{
+	crm_begin_modify(mtstate, rinfo, fdw_private, subplan_index, eflags);
+}
+
+static TupleTableSlot *
+crmExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return crm_exec_insert(estate, rinfo, slot, planSlot);
+}
+
+static TupleTableSlot *
+crmExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return crm_exec_update(estate, rinfo, slot, planSlot);
+}
+
+static TupleTableSlot *
+crmExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return crm_exec_delete(estate, rinfo, slot, planSlot);
+}
+
+static void
+crmEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	crm_end_modify(estate, rinfo);
+}
+
+static void
+crmExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						List *fdw_private, int subplan_index, ExplainState *es)
+{
+	crm_explain_modify(mtstate, rinfo, fdw_private, subplan_index, es);
+}
+
 static List *
 crmImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
@@ -187,6 +249,15 @@ crm_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = crmReScanForeignScan;
 	routine->EndForeignScan = crmEndForeignScan;
 	routine->ExplainForeignScan = crmExplainForeignScan;
+	routine->IsForeignRelUpdatable = crmIsForeignRelUpdatable;
+	routine->AddForeignUpdateTargets = crmAddForeignUpdateTargets;
+	routine->PlanForeignModify = crmPlanForeignModify;
+	routine->BeginForeignModify = crmBeginForeignModify;
+	routine->ExecForeignInsert = crmExecForeignInsert;
+	routine->ExecForeignUpdate = crmExecForeignUpdate;
+	routine->ExecForeignDelete = crmExecForeignDelete;
+	routine->EndForeignModify = crmEndForeignModify;
+	routine->ExplainForeignModify = crmExplainForeignModify;
 	routine->ImportForeignSchema = crmImportForeignSchema;
 
 	PG_RETURN_POINTER(routine);

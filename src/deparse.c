@@ -88,7 +88,8 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->table = GetForeignTable(foreigntableid);
 	info->server = GetForeignServer(info->table->serverid);
 	crm_server_options(info->server, &info->server_options);
-	crm_table_options(info->table, &info->server_options, &info->table_options);
+	crm_table_options(info->table, &info->server_options, false,
+					  &info->table_options);
 	info->entity = info->table_options.entity;
 	info->page_size = crm_page_size(&info->server_options, info->entity);
 	info->full_rows = info->table_options.rows >= 0 ?

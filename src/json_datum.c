@@ -14,11 +14,19 @@
 
 #include "crm_json.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -451,4 +459,167 @@ crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 
 	error_context_stack = errcallback.previous;
 	return result;
+}
+
+/* ---- Datums to JSON, for writes ---- */
+
+static json_t *
+time_of_day_json(int64 usecs)
+{
+	int64		secs = usecs / USECS_PER_SEC;
+
+	return json_string(psprintf("%02d:%02d:%02d", (int) (secs / 3600),
+								(int) (secs / 60 % 60), (int) (secs % 60)));
+}
+
+/* A UTC instant as RFC 3339, whole seconds unless it has a fraction. */
+static json_t *
+instant_json(Timestamp ts, const char *attname)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(ts) ||
+		timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("column \"%s\": the API cannot store an infinite or out-of-range time",
+						attname)));
+	if (fsec != 0)
+		return json_string(psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+									tm.tm_year, tm.tm_mon, tm.tm_mday,
+									tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec));
+	return json_string(psprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",
+								tm.tm_year, tm.tm_mon, tm.tm_mday,
+								tm.tm_hour, tm.tm_min, tm.tm_sec));
+}
+
+/*
+ * A column's value as the JSON an API expects: numbers as numbers, json as
+ * itself, arrays as arrays, times in UTC, dates in ISO form whatever the
+ * session's DateStyle, and NULL as null.
+ */
+json_t *
+crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elemtype;
+
+	if (isnull)
+		return json_null();
+
+	switch (base)
+	{
+		case BOOLOID:
+			return json_boolean(DatumGetBool(value));
+		case INT2OID:
+			return json_integer(DatumGetInt16(value));
+		case INT4OID:
+			return json_integer(DatumGetInt32(value));
+		case INT8OID:
+			return json_integer(DatumGetInt64(value));
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			{
+				char	   *text = OidOutputFunctionCall(base == NUMERICOID ? F_NUMERIC_OUT :
+														 base == FLOAT4OID ? F_FLOAT4OUT :
+														 F_FLOAT8OUT, value);
+				char	   *end;
+				double		d;
+
+				errno = 0;
+				if (strspn(text, "-0123456789") == strlen(text) && strlen(text) < 19)
+					return json_integer(strtoll(text, NULL, 10));
+				d = strtod(text, &end);
+				if (*end != '\0' || errno == ERANGE || isnan(d) || isinf(d))
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("column \"%s\": %s cannot be sent as a JSON number",
+									attname, text)));
+				return json_real(d);
+			}
+		case JSONOID:
+		case JSONBOID:
+			{
+				json_error_t jerr;
+				char	   *text = OidOutputFunctionCall(base == JSONOID ? F_JSON_OUT :
+														 F_JSONB_OUT, value);
+				json_t	   *parsed = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+				if (parsed == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("column \"%s\": %s", attname, jerr.text)));
+				return parsed;
+			}
+		case DATEOID:
+			{
+				DateADT		date = DatumGetDateADT(value);
+				int			y,
+							m,
+							d;
+
+				if (DATE_NOT_FINITE(date))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("column \"%s\": the API cannot store an infinite date",
+									attname)));
+				j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+				return json_string(psprintf("%04d-%02d-%02d", y, m, d));
+			}
+		case TIMESTAMPTZOID:
+			return instant_json(DatumGetTimestampTz(value), attname);
+		case TIMESTAMPOID:
+			/* a timestamp column holds UTC wall-clock time, as it was read */
+			return instant_json(DatumGetTimestamp(value), attname);
+		case TIMEOID:
+			return time_of_day_json(DatumGetTimeADT(value));
+		case INTERVALOID:
+			{
+				Interval   *iv = DatumGetIntervalP(value);
+
+				if (iv->month != 0 || iv->time < 0 || iv->day < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("column \"%s\": only a non-negative duration in days, hours and minutes can be sent",
+									attname)));
+				return time_of_day_json(iv->time + iv->day * USECS_PER_DAY);
+			}
+	}
+
+	elemtype = get_element_type(base);
+	if (OidIsValid(elemtype))
+	{
+		ArrayType  *array = DatumGetArrayTypeP(value);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		json_t	   *result = json_array();
+
+		if (ARR_NDIM(array) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\": only one-dimensional arrays can be sent",
+							attname)));
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(array, elemtype, typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			json_array_append_new(result,
+								  crm_datum_to_json(elems[i], elemtype, nulls[i],
+													attname));
+		return result;
+	}
+
+	{
+		Oid			output;
+		bool		varlena;
+
+		getTypeOutputInfo(typid, &output, &varlena);
+		return json_string(OidOutputFunctionCall(output, value));
+	}
 }

@@ -50,5 +50,7 @@ extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 							   const char *naive_zone, bool *isnull);
 extern const char *crm_json_type_name(json_t *value);
 extern char *crm_json_text(json_t *value);
+extern json_t *crm_datum_to_json(Datum value, Oid typid, bool isnull,
+								 const char *attname);
 
 #endif							/* CRM_JSON_DATUM_H */

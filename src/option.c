@@ -409,7 +409,7 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 
 void
 crm_table_options(ForeignTable *table, const CrmServerOptions *server,
-				  CrmTableOptions *options)
+				  bool missing_ok, CrmTableOptions *options)
 {
 	const CrmProvider *provider = server->provider;
 	const char *entity_name = NULL;
@@ -435,7 +435,7 @@ crm_table_options(ForeignTable *table, const CrmServerOptions *server,
 		entity_name = get_rel_name(table->relid);
 
 	options->entity = crm_find_entity(provider, entity_name);
-	if (options->entity == NULL)
+	if (options->entity == NULL && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
 				 errmsg("%s has no entity \"%s\"", provider->display_name,

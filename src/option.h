@@ -34,7 +34,7 @@ typedef struct CrmTableOptions
 extern void crm_server_options(ForeignServer *server, CrmServerOptions *options);
 extern void crm_table_options(ForeignTable *table,
 							  const CrmServerOptions *server,
-							  CrmTableOptions *options);
+							  bool missing_ok, CrmTableOptions *options);
 extern char *crm_column_field(Oid relid, AttrNumber attnum,
 							  const CrmEntity *entity);
 extern int	crm_page_size(const CrmServerOptions *server, const CrmEntity *entity);

@@ -23,6 +23,7 @@
 #include "crm_json.h"
 
 #include "lib/stringinfo.h"
+#include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 
 /* Comparison operators a filter can express; a bit set in CrmFilter.ops. */
@@ -70,6 +71,11 @@ typedef struct CrmFilter
 	const char *const *domain;	/* if set, the only values rows can hold */
 } CrmFilter;
 
+/* What an entity lets crm_fdw do; a bit set in CrmEntity.writes. */
+#define CRM_WRITE_INSERT	0x01
+#define CRM_WRITE_UPDATE	0x02
+#define CRM_WRITE_DELETE	0x04
+
 /* Column flags. */
 #define CRM_COL_READONLY	0x01	/* the API sets it; writes must not */
 #define CRM_COL_KEY			0x02	/* row identity */
@@ -105,6 +111,7 @@ typedef struct CrmEntity
 	int			flavor;			/* provider-private: API version, envelope */
 	const CrmColumn *columns;	/* terminated by a NULL name */
 	const CrmFilter *filters;	/* terminated by a NULL column */
+	uint32		writes;			/* CRM_WRITE_* the API offers */
 } CrmEntity;
 
 /* A rendered query parameter: the filter it came from and its values. */
@@ -175,6 +182,23 @@ typedef struct CrmProvider
 
 	/* The vendor's own words from an error answer, or NULL. */
 	const char *(*error_message) (json_t *answer);
+
+	/*
+	 * Spells a write of one row: INSERT (item NULL), UPDATE or DELETE of the
+	 * item with item->item_key.  body holds the written columns as the
+	 * generic conversion made them (times RFC 3339 in UTC, dates YYYY-MM-DD,
+	 * times of day HH:MM:SS); the provider may reshape it to its API's taste.
+	 */
+	void		(*build_write) (const CrmEntity *entity, CmdType operation,
+								const CrmCall *item, json_t *body,
+								CrmRequest *request);
+
+	/*
+	 * The row object a write answered with (for RETURNING and the new key),
+	 * or NULL with *error set when the answer reports a failure.
+	 */
+	json_t	   *(*extract_written) (const CrmEntity *entity, CmdType operation,
+									json_t *answer, const char **error);
 } CrmProvider;
 
 /* provider.c */

@@ -225,6 +225,9 @@ report_transport_error(CrmTarget *target, CrmRequest *request,
 				 errmsg("%s request failed after it was sent; whether %s acted on it is unknown",
 						target->provider->display_name,
 						target->provider->display_name),
+				 response->timed_out ?
+				 errdetail("No complete answer within request_timeout, %ld ms.",
+						   target->server.http.request_timeout_ms) :
 				 errdetail("%s", response->transport_error),
 				 errhint("Check in %s before repeating the statement: it was not resent, to avoid writing twice.",
 						 target->provider->display_name),

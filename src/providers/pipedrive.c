@@ -25,6 +25,8 @@
 #define PD_V1	1
 #define PD_V2	2
 
+#define PD_WRITES	(CRM_WRITE_INSERT | CRM_WRITE_UPDATE | CRM_WRITE_DELETE)
+
 #define RO		CRM_COL_READONLY
 #define KEY		(CRM_COL_KEY | CRM_COL_READONLY)
 
@@ -520,10 +522,11 @@ static const CrmFilter pd_deal_flow_filters[] = {
 
 static const CrmEntity pd_entities[] = {
 	{"deals", "/api/v2/deals", "/api/v2/deals/{id}", "id",
-	CRM_PAGING_CURSOR, 500, 5000, PD_V2, pd_deals_columns, pd_deals_filters},
+	CRM_PAGING_CURSOR, 500, 5000, PD_V2, pd_deals_columns, pd_deals_filters,
+	PD_WRITES},
 	{"activities", "/api/v2/activities", "/api/v2/activities/{id}", "id",
 		CRM_PAGING_CURSOR, 500, 10000, PD_V2, pd_activities_columns,
-	pd_activities_filters},
+	pd_activities_filters, PD_WRITES},
 	{"persons", "/api/v2/persons", "/api/v2/persons/{id}", "id",
 		CRM_PAGING_CURSOR, 500, 5000, PD_V2, pd_persons_columns,
 	pd_persons_filters},
@@ -547,7 +550,8 @@ static const CrmEntity pd_entities[] = {
 		CRM_PAGING_CURSOR, 500, 5000, PD_V2, pd_deal_products_columns,
 	pd_deal_products_filters},
 	{"notes", "/api/v1/notes", "/api/v1/notes/{id}", "id",
-	CRM_PAGING_OFFSET, 500, 5000, PD_V1, pd_notes_columns, pd_notes_filters},
+	CRM_PAGING_OFFSET, 500, 5000, PD_V1, pd_notes_columns, pd_notes_filters,
+	PD_WRITES},
 	{"users", "/api/v1/users", "/api/v1/users/{id}", "id",
 	CRM_PAGING_NONE, 0, 50, PD_V1, pd_users_columns, pd_no_filters},
 	{"activity_types", "/api/v1/activityTypes", NULL, "id",
@@ -763,6 +767,120 @@ pd_error_message(json_t *answer)
 	return message;
 }
 
+/* "HH:MM:SS" to the "HH:MM" Pipedrive documents for times of day and durations. */
+static void
+pd_shorten_clock(json_t *body, const char *key)
+{
+	const char *text = json_string_value(json_object_get(body, key));
+
+	if (text && strlen(text) == 8 && strcmp(text + 5, ":00") == 0)
+		json_object_set_new(body, key, json_stringn(text, 5));
+}
+
+/* v1 spells times "YYYY-MM-DD HH:MM:SS" (UTC) and flags 0 or 1. */
+static void
+pd_v1_body(const CrmEntity *entity, json_t *body)
+{
+	const char *key;
+	json_t	   *value;
+
+	json_object_foreach(body, key, value)
+	{
+		const CrmColumn *column = crm_find_column(entity, key);
+		const char *text = json_string_value(value);
+
+		if (column && strcmp(column->type, "timestamptz") == 0 && text &&
+			strlen(text) == 20 && text[10] == 'T' && text[19] == 'Z')
+		{
+			char	   *naive = pnstrdup(text, 19);
+
+			naive[10] = ' ';
+			json_object_set_new(body, key, json_string(naive));
+		}
+		else if (column && strcmp(column->type, "boolean") == 0 &&
+				 json_is_boolean(value) && strstr(key, "_flag") != NULL)
+			json_object_set_new(body, key, json_integer(json_is_true(value) ? 1 : 0));
+	}
+}
+
+/*
+ * v2 links an activity to persons through participants; the person_id
+ * column stands for the primary one.
+ */
+static void
+pd_activity_body(json_t *body)
+{
+	json_t	   *person = json_object_get(body, "person_id");
+
+	if (person == NULL)
+		return;
+	if (json_object_get(body, "participants") == NULL)
+	{
+		json_t	   *participants = json_array();
+
+		if (!json_is_null(person))
+			json_array_append_new(participants,
+								  json_pack("{s:O,s:b}", "person_id", person,
+											"primary", 1));
+		json_object_set_new(body, "participants", participants);
+	}
+	json_object_del(body, "person_id");
+}
+
+static void
+pd_build_write(const CrmEntity *entity, CmdType operation, const CrmCall *item,
+			   json_t *body, CrmRequest *request)
+{
+	request->body = NULL;
+	switch (operation)
+	{
+		case CMD_INSERT:
+			request->method = "POST";
+			appendStringInfoString(&request->path, entity->list_path);
+			break;
+		case CMD_UPDATE:
+			/* v1 updates with PUT, v2 with PATCH */
+			request->method = entity->flavor == PD_V1 ? "PUT" : "PATCH";
+			crm_append_path(&request->path, entity, entity->item_path, item);
+			break;
+		default:
+			request->method = "DELETE";
+			crm_append_path(&request->path, entity, entity->item_path, item);
+			return;
+	}
+
+	if (strcmp(entity->name, "activities") == 0)
+	{
+		pd_activity_body(body);
+		pd_shorten_clock(body, "due_time");
+		pd_shorten_clock(body, "duration");
+	}
+	if (entity->flavor == PD_V1)
+		pd_v1_body(entity, body);
+	request->body = body;
+}
+
+static json_t *
+pd_extract_written(const CrmEntity *entity, CmdType operation, json_t *answer,
+				   const char **error)
+{
+	json_t	   *data = json_object_get(answer, "data");
+
+	if (json_is_false(json_object_get(answer, "success")))
+	{
+		*error = pd_error_message(answer);
+		if (*error == NULL)
+			*error = "the answer says success: false";
+		return NULL;
+	}
+	if (!json_is_object(data))
+	{
+		*error = "the answer has no \"data\" object";
+		return NULL;
+	}
+	return data;
+}
+
 const CrmProvider crm_pipedrive_provider = {
 	.name = "pipedrive",
 	.display_name = "Pipedrive",
@@ -775,4 +893,6 @@ const CrmProvider crm_pipedrive_provider = {
 	.build_request = pd_build_request,
 	.extract_rows = pd_extract_rows,
 	.error_message = pd_error_message,
+	.build_write = pd_build_write,
+	.extract_written = pd_extract_written,
 };

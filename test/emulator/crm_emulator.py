@@ -84,11 +84,13 @@ class Request:
         self.principal = None               # provider's idea of the caller
 
     def log_body(self):
-        """The body for the request log: JSON, else text, else None."""
+        """The body for the request log, exactly as sent: JSON parsed afresh
+        from the bytes (handlers may normalize self.json), else text, else
+        None."""
         if not self.body:
             return None
         if self.json_ok:
-            return self.json
+            return json.loads(self.body.decode("utf-8"))
         return self.body.decode("utf-8", "replace")
 
 

@@ -1,0 +1,688 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify.c
+ *		INSERT, UPDATE and DELETE on foreign tables: one API write per row,
+ *		the entity's key as row identity, RETURNING from the API's answer.
+ *
+ * A CRM has no transactions: each row is written when the executor hands
+ * it over, and stays written if a later row fails.  So a failure says how
+ * many rows were already written and which ones, and nothing is written
+ * twice: a POST whose fate is unknown is not resent (see http.c).
+ *
+ * Never decides what a request looks like: the provider spells each write
+ * from the columns this file converts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "crm_json.h"
+
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "json_datum.h"
+#include "modify.h"
+#include "option.h"
+#include "request.h"
+
+/* How many ids of already written rows an error lists. */
+#define CRM_WRITTEN_IDS_SHOWN	20
+
+typedef struct CrmModifyState
+{
+	CrmTarget	target;
+	const CrmEntity *entity;
+	CmdType		operation;
+	Relation	rel;
+	List	   *target_attrs;	/* attnums of the columns written */
+	char	  **target_fields;	/* their JSON paths, parallel */
+	CrmColumnConv *returning;	/* RETURNING columns, from the answer */
+	int			nreturning;
+	AttrNumber	key_junk;		/* "crm_key" in the subplan's output */
+	AttrNumber	row_junk;		/* "crm_row": DELETE's row, for RETURNING */
+	Oid			key_type;
+	int64		rows_written;
+	StringInfoData written_ids; /* the first few, for error messages */
+	int64		current_row;
+	MemoryContext row_cxt;
+	CrmCounters counters;
+} CrmModifyState;
+
+static const char *
+operation_name(CmdType operation)
+{
+	switch (operation)
+	{
+		case CMD_INSERT:
+			return "INSERT";
+		case CMD_UPDATE:
+			return "UPDATE";
+		case CMD_DELETE:
+			return "DELETE";
+		default:
+			return "write";
+	}
+}
+
+static uint32
+operation_bit(CmdType operation)
+{
+	switch (operation)
+	{
+		case CMD_INSERT:
+			return CRM_WRITE_INSERT;
+		case CMD_UPDATE:
+			return CRM_WRITE_UPDATE;
+		case CMD_DELETE:
+			return CRM_WRITE_DELETE;
+		default:
+			return 0;
+	}
+}
+
+/* The entity behind a foreign table, and its server's options. */
+static const CrmEntity *
+relation_entity(Oid relid, CrmServerOptions *server, ForeignServer **fserver,
+				bool missing_ok)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	CrmTableOptions table_options;
+
+	*fserver = GetForeignServer(table->serverid);
+	crm_server_options(*fserver, server);
+	crm_table_options(table, server, missing_ok, &table_options);
+	return table_options.entity;
+}
+
+static AttrNumber
+key_attnum(Relation rel, const CrmEntity *entity)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (entity->key == NULL)
+		return InvalidAttrNumber;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (!attr->attisdropped &&
+			strcmp(crm_column_field(RelationGetRelid(rel), attr->attnum, entity),
+				   entity->key) == 0)
+			return attr->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
+int
+crm_is_updatable(Relation rel)
+{
+	CrmServerOptions server;
+	ForeignServer *fserver;
+	/* asked for by information_schema too: a bad entity is not an error here */
+	const CrmEntity *entity = relation_entity(RelationGetRelid(rel), &server,
+											  &fserver, true);
+	int			events = 0;
+
+	if (entity == NULL)
+		return 0;
+	if (entity->writes & CRM_WRITE_INSERT)
+		events |= (1 << CMD_INSERT);
+	if (key_attnum(rel, entity) != InvalidAttrNumber)
+	{
+		if (entity->writes & CRM_WRITE_UPDATE)
+			events |= (1 << CMD_UPDATE);
+		if (entity->writes & CRM_WRITE_DELETE)
+			events |= (1 << CMD_DELETE);
+	}
+	return events;
+}
+
+void
+crm_add_update_targets(PlannerInfo *root, Index rtindex,
+					   RangeTblEntry *target_rte, Relation rel)
+{
+	CrmServerOptions server;
+	ForeignServer *fserver;
+	const CrmEntity *entity = relation_entity(RelationGetRelid(rel), &server,
+											  &fserver, false);
+	AttrNumber	attnum = key_attnum(rel, entity);
+	Form_pg_attribute attr;
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" has no column for the key of %s %s",
+						RelationGetRelationName(rel), server.provider->display_name,
+						entity->name),
+				 errhint("UPDATE and DELETE find rows by their key: add a column \"%s\".",
+						 entity->key ? entity->key : "id")));
+
+	/* the key identifies each row the scan finds */
+	attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	add_row_identity_var(root,
+						 makeVar(rtindex, attnum, attr->atttypid, attr->atttypmod,
+								 attr->attcollation, 0),
+						 rtindex, "crm_key");
+
+	/* DELETE ... RETURNING returns the row as it was read */
+	if (root->parse->commandType == CMD_DELETE && root->parse->returningList)
+		add_row_identity_var(root,
+							 makeWholeRowVar(target_rte, rtindex, 0, false),
+							 rtindex, "crm_row");
+}
+
+/* Columns a statement writes: INSERT's column list, UPDATE's SET list. */
+static List *
+written_attrs(PlannerInfo *root, CmdType operation, Index resultRelation)
+{
+	List	   *attrs = NIL;
+
+	if (operation == CMD_INSERT)
+	{
+		ListCell   *lc;
+
+		foreach(lc, root->parse->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (!tle->resjunk)
+				attrs = lappend_int(attrs, tle->resno);
+		}
+	}
+	else if (operation == CMD_UPDATE)
+	{
+		RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+		Bitmapset  *cols = bms_union(rte->updatedCols, rte->extraUpdatedCols);
+		int			col = -1;
+
+		while ((col = bms_next_member(cols, col)) >= 0)
+		{
+			AttrNumber	attnum = col + FirstLowInvalidHeapAttributeNumber;
+
+			if (attnum > 0)
+				attrs = lappend_int(attrs, attnum);
+		}
+	}
+	return attrs;
+}
+
+/* Refuses, while planning, a write the API would refuse or ignore. */
+static void
+check_written_column(Relation rel, const CrmEntity *entity,
+					 const CrmProvider *provider, CmdType operation,
+					 AttrNumber attnum)
+{
+	char	   *field = crm_column_field(RelationGetRelid(rel), attnum, entity);
+	char	   *first = pstrdup(field);
+	char	   *dot = strchr(first, '.');
+	const CrmColumn *column;
+	const char *attname = NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname);
+
+	if (dot)
+		*dot = '\0';
+	column = crm_find_column(entity, first);
+	if (column && (column->flags & CRM_COL_READONLY))
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("column \"%s\" of foreign table \"%s\" is read-only",
+						attname, RelationGetRelationName(rel)),
+				 errdetail("%s sets %s %s itself.", provider->display_name,
+						   entity->name, column->name),
+				 operation == CMD_INSERT ?
+				 errhint("Leave it out of the INSERT, and read it back with RETURNING.") :
+				 errhint("Leave it out of the SET list.")));
+
+	for (const char *p = field; *p; p++)
+	{
+		/* a path through an array cannot be written */
+		if ((p == field || p[-1] == '.') && *p >= '0' && *p <= '9')
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of foreign table \"%s\" reads an array element (field '%s') and cannot be written",
+							attname, RelationGetRelationName(rel), field),
+					 errhint("Write the whole array through a column for \"%s\".",
+							 first)));
+	}
+}
+
+List *
+crm_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+				int subplan_index)
+{
+	CmdType		operation = plan->operation;
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	Relation	rel = table_open(rte->relid, NoLock);
+	CrmServerOptions server;
+	ForeignServer *fserver;
+	const CrmEntity *entity = relation_entity(rte->relid, &server, &fserver, false);
+	List	   *attrs;
+	List	   *returning_attrs = NIL;
+	ListCell   *lc;
+
+	if (!(entity->writes & operation_bit(operation)))
+	{
+		StringInfoData writable;
+
+		initStringInfo(&writable);
+		for (const CrmEntity *e = server.provider->entities; e->name; e++)
+			if (e->writes & operation_bit(operation))
+				appendStringInfo(&writable, "%s%s", writable.len ? ", " : "", e->name);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s foreign table \"%s\": crm_fdw cannot %s %s %s",
+						operation_name(operation), RelationGetRelationName(rel),
+						operation == CMD_INSERT ? "create" :
+						operation == CMD_UPDATE ? "change" : "delete",
+						server.provider->display_name, entity->name),
+				 writable.len ?
+				 errhint("%s works on %s.", operation_name(operation), writable.data) : 0));
+	}
+
+	attrs = written_attrs(root, operation, resultRelation);
+	foreach(lc, attrs)
+	{
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+
+		if (operation == CMD_UPDATE && attnum == key_attnum(rel, entity))
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("column \"%s\" of foreign table \"%s\" is the key and cannot be changed",
+							NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
+							RelationGetRelationName(rel))));
+		check_written_column(rel, entity, server.provider, operation, attnum);
+	}
+
+	if (plan->returningLists)
+	{
+		Bitmapset  *used = NULL;
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		whole_row;
+
+		pull_varattnos((Node *) list_nth(plan->returningLists, subplan_index),
+					   resultRelation, &used);
+		whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, used);
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				(whole_row ||
+				 bms_is_member(i + 1 - FirstLowInvalidHeapAttributeNumber, used)))
+				returning_attrs = lappend_int(returning_attrs, i + 1);
+	}
+
+	table_close(rel, NoLock);
+	return list_make3(attrs, returning_attrs, makeString(pstrdup(entity->name)));
+}
+
+static void
+remember_written(CrmModifyState *s, json_t *row, const char *key)
+{
+	json_t	   *id = row ? json_object_get(row, s->entity->key ? s->entity->key : "id") : NULL;
+	const char *text = key;
+
+	if (id && !json_is_null(id))
+		text = crm_json_text(id);
+	s->rows_written++;
+	/* appending keeps the buffer in the state's own memory context */
+	if (s->rows_written <= CRM_WRITTEN_IDS_SHOWN && text)
+		appendStringInfo(&s->written_ids, "%s%s", s->written_ids.len ? ", " : "", text);
+}
+
+/* Every error during a write says what this statement already wrote. */
+static void
+write_error_context(void *arg)
+{
+	CrmModifyState *s = (CrmModifyState *) arg;
+	const char *provider = s->target.provider->display_name;
+
+	if (s->rows_written == 0)
+		errcontext("%s of row " INT64_FORMAT " of foreign table \"%s\"; no row was written before it",
+				   operation_name(s->operation), s->current_row,
+				   RelationGetRelationName(s->rel));
+	else
+		errcontext("%s of row " INT64_FORMAT " of foreign table \"%s\"; " INT64_FORMAT
+				   " row%s written before it stay%s written (%s %s%s), as %s has no transactions",
+				   operation_name(s->operation), s->current_row,
+				   RelationGetRelationName(s->rel), s->rows_written,
+				   s->rows_written == 1 ? "" : "s", s->rows_written == 1 ? "s" : "",
+				   s->entity->key ? s->entity->key : "id", s->written_ids.data,
+				   s->rows_written > CRM_WRITTEN_IDS_SHOWN ? ", ..." : "",
+				   provider);
+}
+
+void
+crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+				 List *fdw_private, int subplan_index, int eflags)
+{
+	CrmModifyState *s = palloc0(sizeof(CrmModifyState));
+	EState	   *estate = mtstate->ps.state;
+	Relation	rel = rinfo->ri_RelationDesc;
+	ForeignServer *fserver;
+	RangeTblEntry *rte;
+	Oid			userid;
+	List	   *returning_attrs;
+	ListCell   *lc;
+	int			i;
+
+	rinfo->ri_FdwState = s;
+	s->rel = rel;
+	s->operation = mtstate->operation;
+	s->entity = relation_entity(RelationGetRelid(rel), &s->target.server, &fserver,
+								false);
+	s->target.provider = s->target.server.provider;
+	s->target.server_name = pstrdup(fserver->servername);
+	s->target.serverid = fserver->serverid;
+	s->target_attrs = (List *) linitial(fdw_private);
+	returning_attrs = (List *) lsecond(fdw_private);
+	initStringInfo(&s->written_ids);
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	s->target.conn = crm_get_connection(GetUserMapping(userid, fserver->serverid),
+										s->target.provider);
+	s->target.cache = crm_statement_cache(estate);
+
+	s->target_fields = palloc0(sizeof(char *) * Max(list_length(s->target_attrs), 1));
+	i = 0;
+	foreach(lc, s->target_attrs)
+		s->target_fields[i++] = crm_column_field(RelationGetRelid(rel),
+												 (AttrNumber) lfirst_int(lc),
+												 s->entity);
+
+	s->nreturning = list_length(returning_attrs);
+	s->returning = palloc0(sizeof(CrmColumnConv) * Max(s->nreturning, 1));
+	i = 0;
+	foreach(lc, returning_attrs)
+	{
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+
+		crm_conv_init(&s->returning[i++], rel, attnum,
+					  crm_column_field(RelationGetRelid(rel), attnum, s->entity));
+	}
+
+	if (s->operation != CMD_INSERT)
+	{
+		Plan	   *subplan = outerPlanState(mtstate)->plan;
+		AttrNumber	key = key_attnum(rel, s->entity);
+
+		s->key_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, "crm_key");
+		if (!AttributeNumberIsValid(s->key_junk))
+			elog(ERROR, "could not find junk crm_key column");
+		s->row_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, "crm_row");
+		s->key_type = TupleDescAttr(RelationGetDescr(rel), key - 1)->atttypid;
+	}
+
+	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw write",
+									   ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Sets body[path] = value, creating the objects a dotted path runs through. */
+static void
+set_path(json_t *body, const char *path, json_t *value)
+{
+	char	   *copy = pstrdup(path);
+	char	   *dot;
+	json_t	   *object = body;
+
+	while ((dot = strchr(copy, '.')) != NULL)
+	{
+		json_t	   *next;
+
+		*dot = '\0';
+		next = json_object_get(object, copy);
+		if (!json_is_object(next))
+		{
+			next = crm_json_object();
+			json_object_set_new(object, copy, next);
+		}
+		object = next;
+		copy = dot + 1;
+	}
+	json_object_set_new(object, copy, value);
+}
+
+static json_t *
+build_body(CrmModifyState *s, TupleTableSlot *slot)
+{
+	json_t	   *body = crm_json_object();
+	TupleDesc	desc = RelationGetDescr(s->rel);
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, s->target_attrs)
+	{
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+		Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+		bool		isnull;
+		Datum		value = slot_getattr(slot, attnum, &isnull);
+
+		/* a new row without a value is a row without that field */
+		if (!(isnull && s->operation == CMD_INSERT))
+			set_path(body, s->target_fields[i],
+					 crm_datum_to_json(value, attr->atttypid, isnull,
+									   NameStr(attr->attname)));
+		i++;
+	}
+	return body;
+}
+
+static char *
+row_key(CrmModifyState *s, TupleTableSlot *planSlot)
+{
+	bool		isnull;
+	Datum		value = ExecGetJunkAttribute(planSlot, s->key_junk, &isnull);
+	Oid			output;
+	bool		varlena;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_USE_OF_NULL_POINTER),
+				 errmsg("a row of foreign table \"%s\" has no %s",
+						RelationGetRelationName(s->rel), s->entity->key)));
+	getTypeOutputInfo(s->key_type, &output, &varlena);
+	return OidOutputFunctionCall(output, value);
+}
+
+/* RETURNING: the row as the API answered it. */
+static void
+store_answer(CrmModifyState *s, json_t *row, TupleTableSlot *slot)
+{
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	for (int i = 0; i < s->nreturning; i++)
+	{
+		CrmColumnConv *conv = &s->returning[i];
+		int			att = conv->attnum - 1;
+
+		slot->tts_values[att] =
+			crm_json_to_datum(conv, crm_json_lookup(row, conv),
+							  s->target.provider->naive_time_zone,
+							  &slot->tts_isnull[att]);
+	}
+	ExecStoreVirtualTuple(slot);
+}
+
+/* DELETE ... RETURNING: the row as the scan read it just before. */
+static void
+store_read_row(CrmModifyState *s, TupleTableSlot *planSlot, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		row = ExecGetJunkAttribute(planSlot, s->row_junk, &isnull);
+	HeapTupleHeader header;
+	HeapTupleData tuple;
+
+	ExecClearTuple(slot);
+	if (isnull)
+		return;
+	header = DatumGetHeapTupleHeader(row);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = RelationGetRelid(s->rel);
+	tuple.t_data = header;
+	ExecForceStoreHeapTuple(&tuple, slot, false);
+}
+
+/* One write: spelled by the provider, sent, its answer unwrapped. */
+static TupleTableSlot *
+write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	ErrorContextCallback errcallback;
+	CrmRequest	request;
+	CrmCall		item;
+	MemoryContext old;
+	json_t	   *answer;
+	json_t	   *row = NULL;
+	const char *error = NULL;
+	char	   *key = NULL;
+
+	MemoryContextReset(s->row_cxt);
+	old = MemoryContextSwitchTo(s->row_cxt);
+	s->current_row++;
+	errcallback.callback = write_error_context;
+	errcallback.arg = s;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	memset(&item, 0, sizeof(item));
+	if (s->operation != CMD_INSERT)
+		item.item_key = key = row_key(s, planSlot);
+	initStringInfo(&request.path);
+	s->target.provider->build_write(s->entity, s->operation,
+									s->operation == CMD_INSERT ? NULL : &item,
+									s->operation == CMD_DELETE ? NULL :
+									build_body(s, slot),
+									&request);
+	answer = crm_send(&s->target, &request, false, &s->counters);
+	/* what this statement read before may have changed */
+	crm_statement_cache_clear(s->target.cache);
+
+	row = s->target.provider->extract_written(s->entity, s->operation, answer,
+											  &error);
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("%s %s failed", s->target.provider->display_name,
+						operation_name(s->operation)),
+				 errdetail("%s", crm_http_redact(s->target.conn->http, error))));
+	remember_written(s, row, key);
+
+	if (s->operation == CMD_DELETE)
+	{
+		if (s->row_junk)
+			store_read_row(s, planSlot, slot);
+	}
+	else if (s->nreturning > 0)
+		store_answer(s, row, slot);
+
+	error_context_stack = errcallback.previous;
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+TupleTableSlot *
+crm_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+				TupleTableSlot *planSlot)
+{
+	return write_row((CrmModifyState *) rinfo->ri_FdwState, slot, planSlot);
+}
+
+TupleTableSlot *
+crm_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+				TupleTableSlot *planSlot)
+{
+	return write_row((CrmModifyState *) rinfo->ri_FdwState, slot, planSlot);
+}
+
+TupleTableSlot *
+crm_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+				TupleTableSlot *planSlot)
+{
+	return write_row((CrmModifyState *) rinfo->ri_FdwState, slot, planSlot);
+}
+
+void
+crm_end_modify(EState *estate, ResultRelInfo *rinfo)
+{
+	/* memory goes with the query; the connection stays cached */
+}
+
+void
+crm_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+				   List *fdw_private, int subplan_index, ExplainState *es)
+{
+	CrmModifyState *s = (CrmModifyState *) rinfo->ri_FdwState;
+
+	if (es->verbose)
+	{
+		CrmRequest	request;
+		CrmCall		item;
+		json_t	   *body = crm_json_object();
+		ListCell   *lc;
+
+		/* the request, with the row's key and values to come */
+		memset(&item, 0, sizeof(item));
+		item.item_key = psprintf("{%s}", s->entity->key ? s->entity->key : "key");
+		item.item_key_placeholder = true;
+		initStringInfo(&request.path);
+		foreach(lc, s->target_attrs)
+		{
+			AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+			char	   *field = crm_column_field(RelationGetRelid(s->rel), attnum,
+												 s->entity);
+
+			set_path(body, field, json_string("..."));
+		}
+		s->target.provider->build_write(s->entity, s->operation,
+										s->operation == CMD_INSERT ? NULL : &item,
+										s->operation == CMD_DELETE ? NULL : body,
+										&request);
+		ExplainPropertyText("CRM Write", psprintf("%s %s", request.method,
+												  request.path.data), es);
+		if (request.body)
+		{
+			const char *key;
+			json_t	   *value;
+			StringInfoData fields;
+
+			initStringInfo(&fields);
+			json_object_foreach(request.body, key, value)
+				appendStringInfo(&fields, "%s%s", fields.len ? ", " : "", key);
+			ExplainPropertyText("CRM Fields", fields.data, es);
+		}
+	}
+	if (es->analyze)
+	{
+		if (es->format == EXPLAIN_FORMAT_TEXT)
+		{
+			appendStringInfoSpaces(es->str, es->indent * 2);
+			appendStringInfo(es->str,
+							 "CRM API: rows written=" INT64_FORMAT " requests=" INT64_FORMAT
+							 " retries=" INT64_FORMAT " bytes=" INT64_FORMAT
+							 " wait=%.3f ms\n",
+							 s->rows_written, s->counters.requests,
+							 s->counters.retries, s->counters.bytes,
+							 s->counters.wait_ms);
+		}
+		else
+		{
+			ExplainPropertyInteger("CRM Rows Written", NULL, s->rows_written, es);
+			ExplainPropertyInteger("CRM Requests Sent", NULL, s->counters.requests, es);
+			ExplainPropertyInteger("CRM Retries", NULL, s->counters.retries, es);
+			ExplainPropertyInteger("CRM Bytes", NULL, s->counters.bytes, es);
+			ExplainPropertyFloat("CRM Wait Time", "ms", s->counters.wait_ms, 3, es);
+		}
+	}
+}
