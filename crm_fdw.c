@@ -216,6 +216,18 @@ crmExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 }
 
 static void
+crmBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	crm_begin_insert(mtstate, rinfo);
+}
+
+static void
+crmEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+	crm_end_modify(estate, rinfo);
+}
+
+static void
 crmEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 {
 	crm_end_modify(estate, rinfo);
@@ -257,6 +269,8 @@ crm_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExecForeignUpdate = crmExecForeignUpdate;
 	routine->ExecForeignDelete = crmExecForeignDelete;
 	routine->EndForeignModify = crmEndForeignModify;
+	routine->BeginForeignInsert = crmBeginForeignInsert;
+	routine->EndForeignInsert = crmEndForeignInsert;
 	routine->ExplainForeignModify = crmExplainForeignModify;
 	routine->ImportForeignSchema = crmImportForeignSchema;
 

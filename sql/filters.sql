@@ -103,3 +103,26 @@ SELECT same_rows('SELECT id FROM deals WHERE status IN (''won'', ''lost'') LIMIT
 -- ... but not when PostgreSQL filters or sorts after the scan
 SELECT same_rows('SELECT id FROM deals WHERE owner_id = 2 AND value > 1000 LIMIT 3');
 SELECT same_rows('SELECT id FROM deals WHERE owner_id = 2 ORDER BY value DESC LIMIT 3');
+
+-- under a collation that ignores case, text conditions stay local: the API
+-- compares exactly, and would miss 'won' for 'Won'
+CREATE COLLATION case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+SELECT same_rows('SELECT id FROM deals WHERE status COLLATE case_blind = ''Won''');
+DROP COLLATION case_blind;
+
+-- a far-future date against a timestamp column does not wrap around
+CREATE FOREIGN TABLE deals_wallclock (id bigint, update_time timestamp) SERVER pd
+  OPTIONS (entity 'deals');
+SELECT count(*) FROM deals_wallclock WHERE update_time < '294276-01-01'::date;
+SELECT * FROM emu_requests();
+DROP FOREIGN TABLE deals_wallclock;
+
+-- LATERAL references from a foreign scan's target list
+CREATE TABLE outer_rows (x int);
+INSERT INTO outer_rows VALUES (100), (200);
+SELECT t.x, s.tx, s.name
+  FROM outer_rows t
+  LEFT JOIN LATERAL (SELECT coalesce(t.x, 0) AS tx, p.name FROM pipelines p) s ON true
+ ORDER BY 1, 3;
+DROP TABLE outer_rows;
+SELECT count(*) FROM emu_requests();

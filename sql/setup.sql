@@ -31,7 +31,7 @@ BEGIN
   END IF;
   TRUNCATE emu_answer;
   EXECUTE format(
-    $f$COPY emu_answer (line) FROM PROGRAM %L WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')$f$,
+    $f$COPY emu_answer (line) FROM PROGRAM %L WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02', ENCODING 'UTF8')$f$,
     'curl -sS -X ' || method
       || CASE WHEN body IS NULL THEN '' ELSE ' --data-binary ' || sh_quote(body) END
       || ' ' || sh_quote(current_setting('crm_test.url') || path));

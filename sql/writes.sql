@@ -155,6 +155,51 @@ SET client_min_messages = warning;
 DROP SERVER pd_impatient CASCADE;
 RESET client_min_messages;
 
+-- DELETE on v1 notes (answered with "data": true)
+DELETE FROM notes WHERE id = 301 RETURNING id, content;
+SELECT * FROM emu_requests();
+
+-- COPY FROM writes too, one POST a row; a read-only column is refused
+COPY notes (content, deal_id) FROM stdin;
+<p>copied one</p>	7
+<p>copied two</p>	42
+\.
+SELECT id, content, deal_id FROM notes WHERE content LIKE '%copied%' ORDER BY id;
+COPY notes (id, content, deal_id) FROM stdin;
+5000	<p>with an id</p>	7
+\.
+SELECT * FROM emu_requests();
+
+-- a statement that fails after writing, outside the write itself: the rows
+-- it wrote are named in a WARNING, since no rollback can undo them
+-- (caught, so that the WARNING and the error print in a stable order)
+SELECT sqlstate_of('UPDATE activities SET busy = false WHERE id IN (1502, 1503) RETURNING 1 / (id - 1503)');
+SELECT * FROM emu_requests();
+BEGIN;
+INSERT INTO activities (subject, type) VALUES ('kept despite the rollback', 'task');
+ROLLBACK;
+SELECT subject FROM activities WHERE subject = 'kept despite the rollback';
+SELECT * FROM emu_requests();
+
+-- UPDATE over start/limit pages that the UPDATE itself shifts: every
+-- matching note is changed, because the pages are read before the writes
+CREATE SERVER pd_pages FOREIGN DATA WRAPPER crm_fdw
+  OPTIONS (provider 'pipedrive', url :'url', page_size '10');
+CREATE USER MAPPING FOR CURRENT_USER SERVER pd_pages OPTIONS (api_token :'token');
+CREATE FOREIGN TABLE notes_paged (id bigint, user_id bigint, content text)
+  SERVER pd_pages OPTIONS (entity 'notes');
+SELECT count(*) AS notes_of_user_3 FROM notes WHERE user_id = 3;
+SELECT * FROM emu_requests() \g /dev/null
+UPDATE notes_paged SET user_id = 4 WHERE user_id = 3;
+WITH sent AS (SELECT r FROM emu_requests() r)
+SELECT r FROM sent WHERE r LIKE 'GET%'
+UNION ALL
+SELECT count(*) || ' PUTs' FROM sent WHERE r LIKE 'PUT%';
+SELECT count(*) AS notes_of_user_3 FROM notes WHERE user_id = 3;
+SET client_min_messages = warning;
+DROP SERVER pd_pages CASCADE;
+RESET client_min_messages;
+
 DROP TABLE todo;
 -- leave the emulator as the next test expects it
 SELECT emu('POST', '/__emulator/reset') \g /dev/null

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "deparse.h"
+#include "json_datum.h"
 
 #define USECS_PER_SEC_I64	INT64CONST(1000000)
 
@@ -170,6 +171,16 @@ is_value(PlannerInfo *root, RelOptInfo *baserel, Node *node)
 		!contain_subplans(node);
 }
 
+/*
+ * The API compares text byte for byte; under a nondeterministic collation
+ * ('Won' = 'won') it would return fewer rows than PostgreSQL matches.
+ */
+static bool
+collation_is_exact(Oid collid)
+{
+	return !OidIsValid(collid) || get_collation_isdeterministic(collid);
+}
+
 static Node *
 strip_relabel(Node *node)
 {
@@ -290,7 +301,7 @@ crm_classify(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 		Node	   *left;
 		Node	   *right;
 
-		if (list_length(opexpr->args) != 2)
+		if (list_length(opexpr->args) != 2 || !collation_is_exact(opexpr->inputcollid))
 			return false;
 		left = strip_relabel(linitial(opexpr->args));
 		right = strip_relabel(lsecond(opexpr->args));
@@ -316,7 +327,8 @@ crm_classify(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 		Node	   *left = strip_relabel(linitial(saop->args));
 		Node	   *right = lsecond(saop->args);
 
-		if (!saop->useOr || !is_column(baserel, left) ||
+		if (!saop->useOr || !collation_is_exact(saop->inputcollid) ||
+			!is_column(baserel, left) ||
 			!is_value(root, baserel, right) ||
 			operator_kind(saop->opno) != CRM_OP_EQ)
 			return false;
@@ -545,7 +557,7 @@ scalar_text(CrmValueFormat format, Datum value, Oid type)
 			return pstrdup(DatumGetBool(value) ? "true" : "false");
 		default:
 			getTypeOutputInfo(type, &output, &varlena);
-			return OidOutputFunctionCall(output, value);
+			return crm_to_utf8(OidOutputFunctionCall(output, value));
 	}
 }
 
@@ -593,7 +605,7 @@ time_instant(Datum value, Oid type, Oid column_type, TimestampTz *instant)
 				if (column_type == TIMESTAMPTZOID)
 					*instant = date2timestamptz_opt_overflow(date, &overflow);
 				else
-					*instant = (TimestampTz) date * USECS_PER_DAY;
+					*instant = date2timestamp_opt_overflow(date, &overflow);
 			}
 			break;
 		default:
@@ -793,8 +805,8 @@ expand_calls(List *params)
 				part->filter = param->filter;
 				part->upper = param->upper;
 				part->placeholder = param->placeholder;
-				part->values = list_copy_head(list_copy_tail(param->values, start),
-											  chunk);
+				part->values = list_truncate(list_copy_tail(param->values, start),
+											 chunk);
 				copy->params = lappend(list_copy(call->params), part);
 				expanded = lappend(expanded, copy);
 			}

@@ -296,7 +296,11 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 
 	SETOPT(curl, CURLOPT_URL, url);
 	SETOPT(curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(curl, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	/* a redirect would carry the credential headers to another host */
 	SETOPT(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(curl, CURLOPT_CONNECTTIMEOUT_MS, settings->connect_timeout_ms);
@@ -309,6 +313,14 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 	SETOPT(curl, CURLOPT_NOPROGRESS, 0L);
 	SETOPT(curl, CURLOPT_XFERINFOFUNCTION, check_interrupts);
 	SETOPT(curl, CURLOPT_HTTPHEADER, body ? http->body_headers : http->headers);
+
+	/*
+	 * libcurl silently resends a request whose reused connection died
+	 * before any answer byte: for a POST the server may have acted on, that
+	 * would write twice.  A fresh connection has no such race.
+	 */
+	if (!is_idempotent(method))
+		SETOPT(curl, CURLOPT_FRESH_CONNECT, 1L);
 
 	if (strcmp(method, "GET") == 0)
 		SETOPT(curl, CURLOPT_HTTPGET, 1L);
@@ -349,6 +361,7 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 	response->transport_failed = false;
 	response->outcome_unknown = false;
 	response->timed_out = false;
+	response->transient = false;
 	response->transport_error = NULL;
 	*retry_after = -1;
 
@@ -358,6 +371,13 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 		response->outcome_unknown = request_was_sent(http, code);
 		/* the caller's time limit: another attempt would exceed it */
 		response->timed_out = (code == CURLE_OPERATION_TIMEDOUT);
+		/* what another attempt may cure: the network, not the request */
+		response->transient = (code == CURLE_COULDNT_RESOLVE_HOST ||
+							   code == CURLE_COULDNT_CONNECT ||
+							   code == CURLE_SEND_ERROR ||
+							   code == CURLE_RECV_ERROR ||
+							   code == CURLE_GOT_NOTHING ||
+							   code == CURLE_PARTIAL_FILE);
 		{
 			curl_off_t	connect_us = 0;
 
@@ -394,8 +414,8 @@ should_retry(const char *method, const CrmHttpResponse *response,
 	bool		transient;
 
 	if (response->transport_failed)
-		transient = !response->outcome_unknown ||
-			(is_idempotent(method) && !response->timed_out);
+		transient = response->transient &&
+			(!response->outcome_unknown || is_idempotent(method));
 	else if (response->status == 429)
 		transient = true;
 	else if (response->status == 502 || response->status == 503 ||

@@ -33,6 +33,7 @@ typedef struct CrmHttpResponse
 	bool		outcome_unknown;	/* ... after the request had been sent */
 	bool		timed_out;		/* request_timeout or connect_timeout hit */
 	bool		connected;		/* the connection was established */
+	bool		transient;		/* a network failure worth another attempt */
 	const char *transport_error;	/* libcurl's words when transport_failed */
 	int			retries;		/* attempts beyond the first */
 	double		wait_ms;		/* time on the wire, backoff included */

@@ -32,6 +32,39 @@
 
 #include "json_datum.h"
 
+/*
+ * APIs speak UTF-8; the database may not.  Text crossing over is converted,
+ * and what cannot be represented is an ERROR, never a silent loss.
+ */
+char *
+crm_from_utf8(const char *text)
+{
+	return pg_any_to_server(text, strlen(text), PG_UTF8);
+}
+
+char *
+crm_to_utf8(const char *text)
+{
+	return pg_server_to_any(text, strlen(text), PG_UTF8);
+}
+
+/*
+ * For messages only: UTF-8 text shown in a database of another encoding
+ * loses its non-ASCII characters to '?' rather than risk an error while
+ * reporting one.
+ */
+char *
+crm_utf8_for_message(const char *text)
+{
+	char	   *copy = pstrdup(text);
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		for (unsigned char *p = (unsigned char *) copy; *p; p++)
+			if (*p >= 0x80)
+				*p = '?';
+	return copy;
+}
+
 /* Longest value an error context repeats. */
 #define CRM_CONTEXT_VALUE_MAX	120
 
@@ -291,7 +324,7 @@ static void
 conversion_error_context(void *arg)
 {
 	ConversionContext *ctx = (ConversionContext *) arg;
-	char	   *text = crm_json_text(ctx->value);
+	char	   *text = crm_utf8_for_message(crm_json_text(ctx->value));
 
 	if (strlen(text) > CRM_CONTEXT_VALUE_MAX)
 		strcpy(text + pg_mbcliplen(text, strlen(text), CRM_CONTEXT_VALUE_MAX),
@@ -365,7 +398,7 @@ convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
 		if (kind == CRM_CONV_TIMESTAMPTZ && json_is_string(value))
 			text = with_zone(text, naive_zone);
 	}
-	return InputFunctionCall(input, text, ioparam, typmod);
+	return InputFunctionCall(input, crm_from_utf8(text), ioparam, typmod);
 }
 
 /*
@@ -424,7 +457,7 @@ convert_array(const CrmColumnConv *conv, json_t *value, const char *naive_zone)
 		appendStringInfoChar(&buf, '"');
 	}
 	appendStringInfoChar(&buf, '}');
-	return InputFunctionCall((FmgrInfo *) &conv->input, buf.data,
+	return InputFunctionCall((FmgrInfo *) &conv->input, crm_from_utf8(buf.data),
 							 conv->ioparam, conv->typmod);
 }
 
@@ -543,8 +576,9 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
 		case JSONBOID:
 			{
 				json_error_t jerr;
-				char	   *text = OidOutputFunctionCall(base == JSONOID ? F_JSON_OUT :
-														 F_JSONB_OUT, value);
+				char	   *text = crm_to_utf8(OidOutputFunctionCall(base == JSONOID ?
+																	  F_JSON_OUT :
+																	  F_JSONB_OUT, value));
 				json_t	   *parsed = json_loads(text, JSON_DECODE_ANY, &jerr);
 
 				if (parsed == NULL)
@@ -618,8 +652,14 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
 	{
 		Oid			output;
 		bool		varlena;
+		json_t	   *string;
 
 		getTypeOutputInfo(typid, &output, &varlena);
-		return json_string(OidOutputFunctionCall(output, value));
+		string = json_string(crm_to_utf8(OidOutputFunctionCall(output, value)));
+		if (string == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("column \"%s\": the value is not valid UTF-8", attname)));
+		return string;
 	}
 }

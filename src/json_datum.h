@@ -50,6 +50,9 @@ extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 							   const char *naive_zone, bool *isnull);
 extern const char *crm_json_type_name(json_t *value);
 extern char *crm_json_text(json_t *value);
+extern char *crm_from_utf8(const char *text);
+extern char *crm_to_utf8(const char *text);
+extern char *crm_utf8_for_message(const char *text);
 extern json_t *crm_datum_to_json(Datum value, Oid typid, bool isnull,
 								 const char *attname);
 

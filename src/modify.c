@@ -20,6 +20,7 @@
 
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -46,6 +47,7 @@ typedef struct CrmModifyState
 	const CrmEntity *entity;
 	CmdType		operation;
 	Relation	rel;
+	const char *relname;		/* outlives the relation, for late warnings */
 	List	   *target_attrs;	/* attnums of the columns written */
 	char	  **target_fields;	/* their JSON paths, parallel */
 	CrmColumnConv *returning;	/* RETURNING columns, from the answer */
@@ -53,8 +55,13 @@ typedef struct CrmModifyState
 	AttrNumber	key_junk;		/* "crm_key" in the subplan's output */
 	AttrNumber	row_junk;		/* "crm_row": DELETE's row, for RETURNING */
 	Oid			key_type;
+	bool		check_each_row; /* no plan checked the columns: refuse
+								 * values for read-only ones row by row */
 	int64		rows_written;
 	StringInfoData written_ids; /* the first few, for error messages */
+	bool		reported;		/* an error's context already named them */
+	bool		ended;			/* EndForeignModify ran: the statement succeeded */
+	MemoryContextCallback gone; /* runs when the statement's memory goes */
 	int64		current_row;
 	MemoryContext row_cxt;
 	CrmCounters counters;
@@ -345,6 +352,9 @@ write_error_context(void *arg)
 	CrmModifyState *s = (CrmModifyState *) arg;
 	const char *provider = s->target.provider->display_name;
 
+	/* said here, so the abort need not say it again */
+	s->reported = true;
+
 	if (s->rows_written == 0)
 		errcontext("%s of row " INT64_FORMAT " of foreign table \"%s\"; no row was written before it",
 				   operation_name(s->operation), s->current_row,
@@ -360,44 +370,98 @@ write_error_context(void *arg)
 				   provider);
 }
 
-void
-crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
-				 List *fdw_private, int subplan_index, int eflags)
+/*
+ * Rows that statements of the current transaction wrote and that no
+ * message has mentioned yet: a ROLLBACK cannot undo them, and says so.
+ */
+static int64 xact_rows_written = 0;
+static const char *xact_provider = NULL;
+
+static void
+writes_xact_callback(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
+		xact_rows_written > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg(INT64_FORMAT " row%s written to %s in the rolled back transaction stay%s written",
+						xact_rows_written, xact_rows_written == 1 ? "" : "s",
+						xact_provider, xact_rows_written == 1 ? "s" : ""),
+				 errhint("%s has no transactions: a rollback does not undo them.",
+						 xact_provider)));
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		xact_rows_written = 0;
+}
+
+/*
+ * When a statement's memory goes without EndForeignModify having run, the
+ * statement failed: in its scan, a trigger, RETURNING, anywhere.  Rows it
+ * wrote stay written, and unless an error's context said so already, a
+ * WARNING does.
+ */
+static void
+statement_gone(void *arg)
+{
+	CrmModifyState *s = (CrmModifyState *) arg;
+
+	if (s->ended || s->rows_written == 0 || s->reported)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg(INT64_FORMAT " row%s written to %s by the failed statement stay%s written",
+					s->rows_written, s->rows_written == 1 ? "" : "s",
+					s->target.provider->display_name,
+					s->rows_written == 1 ? "s" : ""),
+			 errdetail("%s of foreign table \"%s\", %s %s%s.",
+					   operation_name(s->operation), s->relname,
+					   s->entity->key ? s->entity->key : "id", s->written_ids.data,
+					   s->rows_written > CRM_WRITTEN_IDS_SHOWN ? ", ..." : ""),
+			 errhint("%s has no transactions: a rollback does not undo them.",
+					 s->target.provider->display_name)));
+}
+
+/* The state of writes to one foreign table, whichever way they come. */
+static CrmModifyState *
+modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
+			 List *target_attrs, List *returning_attrs, bool explain_only)
 {
 	CrmModifyState *s = palloc0(sizeof(CrmModifyState));
-	EState	   *estate = mtstate->ps.state;
 	Relation	rel = rinfo->ri_RelationDesc;
+	Index		rtindex = rinfo->ri_RangeTableIndex;
 	ForeignServer *fserver;
 	RangeTblEntry *rte;
 	Oid			userid;
-	List	   *returning_attrs;
 	ListCell   *lc;
 	int			i;
 
-	rinfo->ri_FdwState = s;
 	s->rel = rel;
-	s->operation = mtstate->operation;
+	s->relname = pstrdup(RelationGetRelationName(rel));
+	s->operation = operation;
 	s->entity = relation_entity(RelationGetRelid(rel), &s->target.server, &fserver,
 								false);
 	s->target.provider = s->target.server.provider;
 	s->target.server_name = pstrdup(fserver->servername);
 	s->target.serverid = fserver->serverid;
-	s->target_attrs = (List *) linitial(fdw_private);
-	returning_attrs = (List *) lsecond(fdw_private);
+	s->target_attrs = target_attrs;
 	initStringInfo(&s->written_ids);
 
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
+	if (explain_only)
+		return s;
 
-	rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
+	/* a partition that rows are routed to has no range table entry */
+	if (rtindex == 0 && rinfo->ri_RootResultRelInfo)
+		rtindex = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
+	rte = exec_rt_fetch(rtindex, estate);
 	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	s->target.conn = crm_get_connection(GetUserMapping(userid, fserver->serverid),
 										s->target.provider);
 	s->target.cache = crm_statement_cache(estate);
 
-	s->target_fields = palloc0(sizeof(char *) * Max(list_length(s->target_attrs), 1));
+	s->target_fields = palloc0(sizeof(char *) * Max(list_length(target_attrs), 1));
 	i = 0;
-	foreach(lc, s->target_attrs)
+	foreach(lc, target_attrs)
 		s->target_fields[i++] = crm_column_field(RelationGetRelid(rel),
 												 (AttrNumber) lfirst_int(lc),
 												 s->entity);
@@ -413,20 +477,74 @@ crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 					  crm_column_field(RelationGetRelid(rel), attnum, s->entity));
 	}
 
-	if (s->operation != CMD_INSERT)
+	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw write",
+									   ALLOCSET_DEFAULT_SIZES);
+	/* not on row_cxt: that one is reset for every row */
+	s->gone.func = statement_gone;
+	s->gone.arg = s;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &s->gone);
+	return s;
+}
+
+void
+crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+				 List *fdw_private, int subplan_index, int eflags)
+{
+	CrmModifyState *s = modify_state(mtstate->ps.state, rinfo, mtstate->operation,
+									 (List *) linitial(fdw_private),
+									 (List *) lsecond(fdw_private),
+									 (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
+
+	rinfo->ri_FdwState = s;
+	if (s->operation != CMD_INSERT && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 	{
 		Plan	   *subplan = outerPlanState(mtstate)->plan;
-		AttrNumber	key = key_attnum(rel, s->entity);
+		AttrNumber	key = key_attnum(s->rel, s->entity);
 
 		s->key_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, "crm_key");
 		if (!AttributeNumberIsValid(s->key_junk))
 			elog(ERROR, "could not find junk crm_key column");
 		s->row_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, "crm_row");
-		s->key_type = TupleDescAttr(RelationGetDescr(rel), key - 1)->atttypid;
+		s->key_type = TupleDescAttr(RelationGetDescr(s->rel), key - 1)->atttypid;
 	}
+}
 
-	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw write",
-									   ALLOCSET_DEFAULT_SIZES);
+/*
+ * COPY FROM, and rows routed to a foreign partition: no plan told which
+ * columns are written, so every column is offered, NULLs are left out, and
+ * a value for a column the API sets is refused row by row.
+ */
+void
+crm_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	TupleDesc	desc = RelationGetDescr(rinfo->ri_RelationDesc);
+	List	   *attrs = NIL;
+	List	   *returning_attrs = NIL;
+	CrmModifyState *s;
+	CrmServerOptions server;
+	ForeignServer *fserver;
+	const CrmEntity *entity = relation_entity(RelationGetRelid(rinfo->ri_RelationDesc),
+											  &server, &fserver, false);
+
+	if (!(entity->writes & CRM_WRITE_INSERT))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot insert into foreign table \"%s\": crm_fdw cannot create %s %s",
+						RelationGetRelationName(rinfo->ri_RelationDesc),
+						server.provider->display_name, entity->name)));
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		if (TupleDescAttr(desc, i)->attisdropped)
+			continue;
+		attrs = lappend_int(attrs, i + 1);
+		if (rinfo->ri_returningList)
+			returning_attrs = lappend_int(returning_attrs, i + 1);
+	}
+	s = modify_state(mtstate->ps.state, rinfo, CMD_INSERT, attrs, returning_attrs,
+					 false);
+	s->check_each_row = true;
+	rinfo->ri_FdwState = s;
 }
 
 /* Sets body[path] = value, creating the objects a dotted path runs through. */
@@ -471,9 +589,14 @@ build_body(CrmModifyState *s, TupleTableSlot *slot)
 
 		/* a new row without a value is a row without that field */
 		if (!(isnull && s->operation == CMD_INSERT))
+		{
+			if (s->check_each_row)
+				check_written_column(s->rel, s->entity, s->target.provider,
+									 s->operation, attnum);
 			set_path(body, s->target_fields[i],
 					 crm_datum_to_json(value, attr->atttypid, isnull,
 									   NameStr(attr->attname)));
+		}
 		i++;
 	}
 	return body;
@@ -522,17 +645,19 @@ store_read_row(CrmModifyState *s, TupleTableSlot *planSlot, TupleTableSlot *slot
 	bool		isnull;
 	Datum		row = ExecGetJunkAttribute(planSlot, s->row_junk, &isnull);
 	HeapTupleHeader header;
-	HeapTupleData tuple;
+	HeapTuple	tuple;
 
 	ExecClearTuple(slot);
 	if (isnull)
 		return;
 	header = DatumGetHeapTupleHeader(row);
-	tuple.t_len = HeapTupleHeaderGetDatumLength(header);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = RelationGetRelid(s->rel);
-	tuple.t_data = header;
-	ExecForceStoreHeapTuple(&tuple, slot, false);
+	/* the slot keeps this pointer until RETURNING is done: not on the stack */
+	tuple = (HeapTuple) palloc(sizeof(HeapTupleData));
+	tuple->t_len = HeapTupleHeaderGetDatumLength(header);
+	ItemPointerSetInvalid(&tuple->t_self);
+	tuple->t_tableOid = RelationGetRelid(s->rel);
+	tuple->t_data = header;
+	ExecForceStoreHeapTuple(tuple, slot, false);
 }
 
 /* One write: spelled by the provider, sent, its answer unwrapped. */
@@ -547,6 +672,7 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 	json_t	   *row = NULL;
 	const char *error = NULL;
 	char	   *key = NULL;
+	int64		retries_before;
 
 	MemoryContextReset(s->row_cxt);
 	old = MemoryContextSwitchTo(s->row_cxt);
@@ -565,9 +691,34 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 									s->operation == CMD_DELETE ? NULL :
 									build_body(s, slot),
 									&request);
-	answer = crm_send(&s->target, &request, false, &s->counters);
-	/* what this statement read before may have changed */
-	crm_statement_cache_clear(s->target.cache);
+	retries_before = s->counters.retries;
+	answer = crm_send(&s->target, &request, s->operation != CMD_INSERT,
+					  &s->counters);
+	/* what this statement, or one around it, read before may have changed */
+	crm_statement_caches_clear();
+
+	if (answer == NULL)
+	{
+		/*
+		 * 404: the item is gone.  After a retried DELETE, our first attempt
+		 * deleted it and its answer was lost: done.  Otherwise it vanished
+		 * between reading and writing, and, as for a row deleted by a
+		 * concurrent transaction, there is nothing to change.
+		 */
+		bool		deleted_by_us = s->operation == CMD_DELETE &&
+			s->counters.retries > retries_before;
+
+		if (deleted_by_us)
+			remember_written(s, NULL, key);
+		error_context_stack = errcallback.previous;
+		MemoryContextSwitchTo(old);
+		if (deleted_by_us && s->row_junk)
+		{
+			store_read_row(s, planSlot, slot);
+			return slot;
+		}
+		return deleted_by_us ? slot : NULL;
+	}
 
 	row = s->target.provider->extract_written(s->entity, s->operation, answer,
 											  &error);
@@ -576,7 +727,8 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("%s %s failed", s->target.provider->display_name,
 						operation_name(s->operation)),
-				 errdetail("%s", crm_http_redact(s->target.conn->http, error))));
+				 errdetail("%s", crm_utf8_for_message(crm_http_redact(s->target.conn->http,
+																	  error)))));
 	remember_written(s, row, key);
 
 	if (s->operation == CMD_DELETE)
@@ -616,7 +768,24 @@ crm_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 void
 crm_end_modify(EState *estate, ResultRelInfo *rinfo)
 {
+	CrmModifyState *s = (CrmModifyState *) rinfo->ri_FdwState;
+
+	static bool registered = false;
+
 	/* memory goes with the query; the connection stays cached */
+	if (s == NULL)
+		return;
+	s->ended = true;
+	if (s->rows_written > 0)
+	{
+		if (!registered)
+		{
+			RegisterXactCallback(writes_xact_callback, NULL);
+			registered = true;
+		}
+		xact_rows_written += s->rows_written;
+		xact_provider = s->target.provider->display_name;
+	}
 }
 
 void

@@ -22,6 +22,7 @@ extern List *crm_plan_modify(PlannerInfo *root, ModifyTable *plan,
 							 Index resultRelation, int subplan_index);
 extern void crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 							 List *fdw_private, int subplan_index, int eflags);
+extern void crm_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
 extern TupleTableSlot *crm_exec_insert(EState *estate, ResultRelInfo *rinfo,
 									   TupleTableSlot *slot,
 									   TupleTableSlot *planSlot);

@@ -260,7 +260,9 @@ crm_add_paths(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 	List	   *outer_sets = NIL;
 	ListCell   *lc;
 
-	add_scan_path(root, baserel, info, info->pushed, baserel->rows, NULL);
+	/* a LATERAL reference makes even the plain scan depend on outer rows */
+	add_scan_path(root, baserel, info, info->pushed, baserel->rows,
+				  baserel->lateral_relids);
 
 	/* one parameterized path per set of outer relations */
 	foreach(lc, join_conditions(root, baserel, info))

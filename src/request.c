@@ -70,6 +70,8 @@ typedef struct CrmCachedAnswer
 
 static List *statement_caches = NIL;	/* live caches, in TopMemoryContext */
 
+static void cache_clear(CrmStatementCache *cache);
+
 static void
 forget_cache(void *arg)
 {
@@ -108,15 +110,25 @@ crm_statement_cache(EState *estate)
 	return cache;
 }
 
-/* After a write, answers read before it are stale. */
+/*
+ * After a write, answers read before it are stale: in this statement, and
+ * in a statement around it (a function it calls may write).
+ */
 void
-crm_statement_cache_clear(CrmStatementCache *cache)
+crm_statement_caches_clear(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, statement_caches)
+		cache_clear((CrmStatementCache *) lfirst(lc));
+}
+
+static void
+cache_clear(CrmStatementCache *cache)
 {
 	HASH_SEQ_STATUS scan;
 	CrmCachedAnswer *entry;
 
-	if (cache == NULL)
-		return;
 	hash_seq_init(&scan, cache->answers);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
@@ -132,13 +144,14 @@ crm_statement_cache_clear(CrmStatementCache *cache)
 static char *
 excerpt(CrmTarget *target, const char *body, size_t len)
 {
-	char	   *text = pnstrdup(body, Min(len, CRM_EXCERPT_MAX * 4));
+	/* redact before clipping, so no cut can leave part of a secret */
+	char	   *text = crm_utf8_for_message(crm_http_redact(target->conn->http,
+															pnstrdup(body, len)));
 	int			cut;
 
 	for (char *p = text; *p; p++)
 		if ((unsigned char) *p < ' ')
 			*p = ' ';
-	text = crm_http_redact(target->conn->http, text);
 	if (strlen(text) > CRM_EXCERPT_MAX)
 	{
 		cut = pg_mbcliplen(text, strlen(text), CRM_EXCERPT_MAX);
@@ -205,7 +218,8 @@ report_http_error(CrmTarget *target, CrmRequest *request,
 			 errmsg("%s request failed with HTTP status %ld",
 					target->provider->display_name, response->status),
 			 message ?
-			 errdetail("%s", crm_http_redact(target->conn->http, message)) :
+			 errdetail("%s", crm_utf8_for_message(crm_http_redact(target->conn->http,
+																  message))) :
 			 response->body_len == 0 ?
 			 errdetail("The answer had no body.") :
 			 errdetail("The answer was %s, not JSON.",
@@ -256,6 +270,21 @@ report_transport_error(CrmTarget *target, CrmRequest *request,
 			 errcontext("%s %s", request->method, request->path.data)));
 }
 
+/*
+ * jansson's reason, without the "near '...'" it quotes from the body: a
+ * fragment of a secret there would escape redaction.
+ */
+static char *
+decode_error_text(const json_error_t *jerr)
+{
+	char	   *text = pstrdup(jerr->text);
+	char	   *near = strstr(text, " near ");
+
+	if (near)
+		*near = '\0';
+	return text;
+}
+
 static json_t *
 decode_answer(CrmTarget *target, CrmRequest *request, const char *body,
 			  size_t len, long status, const char *content_type)
@@ -276,8 +305,9 @@ decode_answer(CrmTarget *target, CrmRequest *request, const char *body,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("%s answered with a body that is not JSON",
 						target->provider->display_name),
-				 errdetail("%s at character %d of \"%s\" (%s).", jerr.text,
-						   jerr.position, excerpt(target, body, len),
+				 errdetail("%s at character %d of \"%s\" (%s).",
+						   decode_error_text(&jerr), jerr.position,
+						   excerpt(target, body, len),
 						   content_type ? content_type : "no content type"),
 				 errcontext("%s %s", request->method, request->path.data)));
 	return answer;
@@ -416,7 +446,8 @@ crm_fetch_page(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("%s request failed", target->provider->display_name),
-					 errdetail("%s", crm_http_redact(target->conn->http, error)),
+					 errdetail("%s", crm_utf8_for_message(crm_http_redact(target->conn->http,
+																		  error))),
 					 errcontext("%s %s", request.method, request.path.data)));
 		if (!json_is_array(rows))
 			elog(ERROR, "provider returned rows that are not an array");

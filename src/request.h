@@ -50,6 +50,6 @@ extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,
 							  CrmCounters *counters);
 extern void crm_counters_add(CrmCounters *sum, const CrmCounters *part);
 extern CrmStatementCache *crm_statement_cache(EState *estate);
-extern void crm_statement_cache_clear(CrmStatementCache *cache);
+extern void crm_statement_caches_clear(void);
 
 #endif							/* CRM_REQUEST_H */

@@ -53,6 +53,16 @@ typedef struct CrmScanState
 	size_t		next_row;
 	int64		rows_emitted;
 
+	/*
+	 * The scan finds the rows an UPDATE or DELETE of this table changes.
+	 * With start/limit paging, changing rows shifts the pages still to come
+	 * (a row deleted from page 1 moves one from page 2 onto it, unseen), so
+	 * such a scan reads all of a call's pages before the first write.
+	 * Cursors point at a row, not an offset, and need no such care.
+	 */
+	bool		drain;
+	MemoryContext drain_cxt;	/* a drained call's rows */
+
 	MemoryContext call_cxt;		/* calls and rendered values */
 	MemoryContext page_cxt;		/* the current page's JSON */
 	MemoryContext tuple_cxt;	/* the current tuple's Datums */
@@ -117,6 +127,11 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 		i++;
 	}
 
+	s->drain = s->entity->paging == CRM_PAGING_OFFSET &&
+		ExecRelationIsTargetRelation(estate, plan->scan.scanrelid);
+	if (s->drain)
+		s->drain_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw drained rows",
+											 ALLOCSET_DEFAULT_SIZES);
 	s->call_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw calls",
 										ALLOCSET_SMALL_SIZES);
 	s->page_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw page",
@@ -182,6 +197,7 @@ page_limit(CrmScanState *s, int64 rows_emitted)
 static void
 fetch_page(CrmScanState *s, CrmCall *call)
 {
+	char	   *old_cursor = s->page.cursor;
 	MemoryContext old;
 
 	MemoryContextReset(s->page_cxt);
@@ -192,9 +208,35 @@ fetch_page(CrmScanState *s, CrmCall *call)
 							 page_limit(s, s->rows_emitted), &s->counters);
 	MemoryContextSwitchTo(old);
 
-	/* the next page's cursor must outlive this page */
+	/* the next page's cursor must outlive this page; the last one need not */
 	if (s->page.cursor)
 		s->page.cursor = MemoryContextStrdup(s->call_cxt, s->page.cursor);
+	if (old_cursor)
+		pfree(old_cursor);
+}
+
+/* All pages of a call, before any of its rows is used (see drain). */
+static void
+drain_call(CrmScanState *s, CrmCall *call)
+{
+	json_t	   *all;
+	MemoryContext old;
+
+	MemoryContextReset(s->drain_cxt);
+	old = MemoryContextSwitchTo(s->drain_cxt);
+	all = json_array();
+	MemoryContextSwitchTo(old);
+	do
+	{
+		CHECK_FOR_INTERRUPTS();
+		fetch_page(s, call);
+		old = MemoryContextSwitchTo(s->drain_cxt);
+		json_array_extend(all, json_deep_copy(s->rows));
+		MemoryContextSwitchTo(old);
+	} while (!s->page.done);
+	MemoryContextReset(s->page_cxt);
+	s->rows = all;
+	s->next_row = 0;
 }
 
 /* Advances to a page with rows; false at the end of the last call. */
@@ -212,7 +254,10 @@ next_page(CrmScanState *s)
 			continue;
 		}
 		CHECK_FOR_INTERRUPTS();
-		fetch_page(s, call);
+		if (s->drain)
+			drain_call(s, call);
+		else
+			fetch_page(s, call);
 		if (json_array_size(s->rows) > 0)
 			return true;
 	}

@@ -60,7 +60,8 @@ crm_fdw_stats(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS scan;
 	CrmStatsEntry *entry;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/* spelled InitMaterializedSRF from 15.1 on; this name works on every 15.x */
+	SetSingleFuncCall(fcinfo, 0);
 	if (session_stats == NULL)
 		return (Datum) 0;
 

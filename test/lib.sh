@@ -18,7 +18,14 @@ APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 log() { printf '== %s\n' "$*" >&2; }
 
 as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		log "this step needs root: run as root, or install sudo (it ran: $*)"
+		return 1
+	fi
 }
 
 # The account that runs the database and the emulator.

@@ -873,6 +873,9 @@ pd_extract_written(const CrmEntity *entity, CmdType operation, json_t *answer,
 			*error = "the answer says success: false";
 		return NULL;
 	}
+	/* v1 DELETE answers "data": true; v2 an object with the id */
+	if (operation == CMD_DELETE && !json_is_object(data))
+		return crm_json_object();
 	if (!json_is_object(data))
 	{
 		*error = "the answer has no \"data\" object";
