@@ -51,6 +51,11 @@ crm_counters_add(CrmCounters *sum, const CrmCounters *part)
  * statement's executor memory and goes with it.
  */
 #define CRM_CACHE_MAX_BYTES		(8 * 1024 * 1024)
+/*
+ * Lookups repeat; pages of a listing rarely do, and copying each would
+ * cost a full scan more than it could ever save.
+ */
+#define CRM_CACHE_MAX_ANSWER	(64 * 1024)
 
 struct CrmStatementCache
 {
@@ -321,7 +326,7 @@ cache_answer(CrmStatementCache *cache, uint64 hash, const char *key,
 	CrmCachedAnswer *entry;
 	bool		found;
 
-	if (cache->bytes + len > CRM_CACHE_MAX_BYTES)
+	if (len > CRM_CACHE_MAX_ANSWER || cache->bytes + len > CRM_CACHE_MAX_BYTES)
 		return;
 	entry = hash_search(cache->answers, &hash, HASH_ENTER, &found);
 	if (found)
