@@ -833,25 +833,5 @@ crm_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		}
 	}
 	if (es->analyze)
-	{
-		if (es->format == EXPLAIN_FORMAT_TEXT)
-		{
-			appendStringInfoSpaces(es->str, es->indent * 2);
-			appendStringInfo(es->str,
-							 "CRM API: rows written=" INT64_FORMAT " requests=" INT64_FORMAT
-							 " retries=" INT64_FORMAT " bytes=" INT64_FORMAT
-							 " wait=%.3f ms\n",
-							 s->rows_written, s->counters.requests,
-							 s->counters.retries, s->counters.bytes,
-							 s->counters.wait_ms);
-		}
-		else
-		{
-			ExplainPropertyInteger("CRM Rows Written", NULL, s->rows_written, es);
-			ExplainPropertyInteger("CRM Requests Sent", NULL, s->counters.requests, es);
-			ExplainPropertyInteger("CRM Retries", NULL, s->counters.retries, es);
-			ExplainPropertyInteger("CRM Bytes", NULL, s->counters.bytes, es);
-			ExplainPropertyFloat("CRM Wait Time", "ms", s->counters.wait_ms, 3, es);
-		}
-	}
+		crm_explain_counters(es, &s->counters, s->rows_written);
 }

@@ -17,6 +17,7 @@
 
 #include "crm_json.h"
 
+#include "commands/explain.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "utils/hsearch.h"
@@ -464,4 +465,41 @@ crm_fetch_page(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
 	crm_counters_add(counters, &delta);
 	crm_stats_add(target->serverid, &delta);
 	return rows;
+}
+
+/*
+ * EXPLAIN ANALYZE's account of what a node spent on the API: a scan's
+ * requests, cache hits, pages and rows, or a write's rows (rows_written
+ * >= 0), and for both retries, bytes and time waited.
+ */
+void
+crm_explain_counters(ExplainState *es, const CrmCounters *c, int64 rows_written)
+{
+	if (es->format == EXPLAIN_FORMAT_TEXT)
+	{
+		appendStringInfoSpaces(es->str, es->indent * 2);
+		appendStringInfoString(es->str, "CRM API:");
+		if (rows_written >= 0)
+			appendStringInfo(es->str, " rows written=" INT64_FORMAT
+							 " requests=" INT64_FORMAT, rows_written, c->requests);
+		else
+			appendStringInfo(es->str, " requests=" INT64_FORMAT " cached=" INT64_FORMAT
+							 " pages=" INT64_FORMAT " rows=" INT64_FORMAT,
+							 c->requests, c->cached, c->pages, c->rows);
+		appendStringInfo(es->str, " retries=" INT64_FORMAT " bytes=" INT64_FORMAT
+						 " wait=%.3f ms\n", c->retries, c->bytes, c->wait_ms);
+		return;
+	}
+	if (rows_written >= 0)
+		ExplainPropertyInteger("CRM Rows Written", NULL, rows_written, es);
+	ExplainPropertyInteger("CRM Requests Sent", NULL, c->requests, es);
+	if (rows_written < 0)
+	{
+		ExplainPropertyInteger("CRM Cached Answers", NULL, c->cached, es);
+		ExplainPropertyInteger("CRM Pages", NULL, c->pages, es);
+		ExplainPropertyInteger("CRM Rows Received", NULL, c->rows, es);
+	}
+	ExplainPropertyInteger("CRM Retries", NULL, c->retries, es);
+	ExplainPropertyInteger("CRM Bytes", NULL, c->bytes, es);
+	ExplainPropertyFloat("CRM Wait Time", "ms", c->wait_ms, 3, es);
 }

@@ -12,6 +12,7 @@
 
 #include "crm_json.h"
 
+#include "commands/explain.h"
 #include "nodes/execnodes.h"
 
 #include "connection.h"
@@ -49,6 +50,8 @@ extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,
 							  const CrmCall *call, CrmPage *page, int limit,
 							  CrmCounters *counters);
 extern void crm_counters_add(CrmCounters *sum, const CrmCounters *part);
+extern void crm_explain_counters(ExplainState *es, const CrmCounters *counters,
+								 int64 rows_written);
 extern CrmStatementCache *crm_statement_cache(EState *estate);
 extern void crm_statement_caches_clear(void);
 

@@ -439,29 +439,5 @@ crm_scan_explain(ForeignScanState *node, ExplainState *es)
 	}
 
 	if (es->analyze)
-	{
-		if (es->format == EXPLAIN_FORMAT_TEXT)
-		{
-			appendStringInfoSpaces(es->str, es->indent * 2);
-			appendStringInfo(es->str,
-							 "CRM API: requests=" INT64_FORMAT " cached=" INT64_FORMAT
-							 " pages=" INT64_FORMAT " rows=" INT64_FORMAT
-							 " retries=" INT64_FORMAT " bytes=" INT64_FORMAT
-							 " wait=%.3f ms\n",
-							 s->counters.requests, s->counters.cached,
-							 s->counters.pages, s->counters.rows,
-							 s->counters.retries, s->counters.bytes,
-							 s->counters.wait_ms);
-		}
-		else
-		{
-			ExplainPropertyInteger("CRM Requests Sent", NULL, s->counters.requests, es);
-			ExplainPropertyInteger("CRM Cached Answers", NULL, s->counters.cached, es);
-			ExplainPropertyInteger("CRM Pages", NULL, s->counters.pages, es);
-			ExplainPropertyInteger("CRM Rows Received", NULL, s->counters.rows, es);
-			ExplainPropertyInteger("CRM Retries", NULL, s->counters.retries, es);
-			ExplainPropertyInteger("CRM Bytes", NULL, s->counters.bytes, es);
-			ExplainPropertyFloat("CRM Wait Time", "ms", s->counters.wait_ms, 3, es);
-		}
-	}
+		crm_explain_counters(es, &s->counters, -1);
 }

@@ -99,6 +99,41 @@ stop_emulator() {
 	fi
 }
 
+# Everything a run needs before it starts servers: packages, a build with
+# warnings as errors, the installed extension, a scratch directory, and
+# fresh random credentials for the emulator (not secrets, handled as such).
+prepare_run() {
+	ensure_packages
+	build_and_install
+	make_workdir
+	CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$(new_token)"
+	CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN="$(new_token)"
+	export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN
+}
+
+# start_cluster: a throwaway cluster in $WORKDIR/data on a free port, its
+# socket in $WORKDIR; sets PGDATA_DIR and PGPORT.  (The test suite leaves
+# this to pg_regress --temp-instance.)
+start_cluster() {
+	log "starting a throwaway PostgreSQL cluster"
+	PGDATA_DIR="$WORKDIR/data"
+	PGPORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+	as_run_user "$PG_BIN/initdb" -D "$PGDATA_DIR" --auth=trust --username=crm \
+		--no-instructions >"$WORKDIR/initdb.log" 2>&1
+	as_run_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORKDIR/postgres.log" -w \
+		-o "-c port=$PGPORT -c listen_addresses='' -c unix_socket_directories='$WORKDIR'" \
+		start >/dev/null
+}
+
+# stops the cluster and the emulator, removes $WORKDIR: an EXIT trap
+stop_all() {
+	if [ -n "${PGDATA_DIR:-}" ] && [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+		as_run_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	stop_emulator
+	[ -z "${WORKDIR:-}" ] || rm -rf "$WORKDIR"
+}
+
 # A random token per run: no test expectation can contain it.
 new_token() {
 	head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 24

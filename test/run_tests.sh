@@ -20,13 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ensure_packages
-build_and_install
-make_workdir
-
-CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$(new_token)"
-CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN="$(new_token)"
-export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN
+prepare_run
 
 # 1. the emulator's own contract tests
 log "emulator self-tests"
