@@ -134,6 +134,18 @@ SELECT emu('POST', '/__emulator/faults',
            '{"method":"PATCH","path":"^/api/v2/deals/42$","status":503,"times":1,"retry_after":0}') \g /dev/null
 UPDATE deals SET title = 'Stark OÜ 36 pilot (renewed)' WHERE id = 42 RETURNING id, title;
 SELECT * FROM emu_requests();
+-- a DELETE whose answer was lost is retried; finding the item gone then
+-- means the first attempt did it
+SELECT emu('POST', '/__emulator/faults',
+           '{"method":"DELETE","path":"^/api/v2/activities/1504$","kind":"close","after_processing":true,"times":1}') \g /dev/null
+DELETE FROM activities WHERE id = 1504 RETURNING id, subject;
+SELECT * FROM emu_requests();
+-- an item that vanishes between the read and the write is left alone, as a
+-- row deleted by a concurrent transaction would be
+SELECT emu('POST', '/__emulator/faults',
+           '{"method":"PATCH","path":"^/api/v2/activities/1503$","status":404,"times":1}') \g /dev/null
+UPDATE activities SET busy = true WHERE id = 1503 RETURNING id;
+SELECT * FROM emu_requests();
 SELECT emu('POST', '/__emulator/faults',
            '{"method":"POST","path":"^/api/v2/deals$","status":503,"times":1}') \g /dev/null
 INSERT INTO deals (title) VALUES ('not twice');

@@ -362,20 +362,13 @@ with_zone(char *text, const char *naive_zone)
 	return psprintf("%s %s", text, naive_zone);
 }
 
-/* A JSON scalar or composite into one non-array Datum. */
+/* A JSON value (not null) into a Datum of a column that is not an array. */
 static Datum
-convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
-			Oid ioparam, Oid typid, int32 typmod, json_t *value,
-			const char *naive_zone, bool *isnull)
+convert_one(const CrmColumnConv *conv, json_t *value, const char *naive_zone,
+			bool *isnull)
 {
+	CrmConvKind kind = conv->kind;
 	char	   *text;
-
-	*isnull = false;
-	if (value == NULL || json_is_null(value))
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
 
 	if (kind == CRM_CONV_JSON)
 		text = crm_json_text(value);
@@ -383,7 +376,7 @@ convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
 	{
 		/* a text column may hold JSON text; other types cannot */
 		if (kind != CRM_CONV_STRINGY)
-			cannot_convert(conv, value, typid);
+			cannot_convert(conv, value, conv->typid);
 		text = crm_json_text(value);
 	}
 	else
@@ -398,7 +391,8 @@ convert_one(const CrmColumnConv *conv, CrmConvKind kind, FmgrInfo *input,
 		if (kind == CRM_CONV_TIMESTAMPTZ && json_is_string(value))
 			text = with_zone(text, naive_zone);
 	}
-	return InputFunctionCall(input, crm_from_utf8(text), ioparam, typmod);
+	return InputFunctionCall((FmgrInfo *) &conv->input, crm_from_utf8(text),
+							 conv->ioparam, conv->typmod);
 }
 
 /*
@@ -486,9 +480,7 @@ crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 	if (conv->kind == CRM_CONV_ARRAY)
 		result = convert_array(conv, value, naive_zone);
 	else
-		result = convert_one(conv, conv->kind, (FmgrInfo *) &conv->input,
-							 conv->ioparam, conv->typid, conv->typmod, value,
-							 naive_zone, isnull);
+		result = convert_one(conv, value, naive_zone, isnull);
 
 	error_context_stack = errcallback.previous;
 	return result;

@@ -709,14 +709,13 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 			s->counters.retries > retries_before;
 
 		if (deleted_by_us)
+		{
 			remember_written(s, NULL, key);
+			if (s->row_junk)
+				store_read_row(s, planSlot, slot);
+		}
 		error_context_stack = errcallback.previous;
 		MemoryContextSwitchTo(old);
-		if (deleted_by_us && s->row_junk)
-		{
-			store_read_row(s, planSlot, slot);
-			return slot;
-		}
 		return deleted_by_us ? slot : NULL;
 	}
 
