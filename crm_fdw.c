@@ -11,18 +11,13 @@
  */
 #include "postgres.h"
 
-#include <math.h>
 #include "crm_json.h"
 
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
-#include "optimizer/cost.h"
-#include "optimizer/optimizer.h"
-#include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "deparse.h"
 #include "import.h"

@@ -727,17 +727,11 @@ crm_render_condition(const CrmEntity *entity, const CrmCondition *cond,
 
 	if (cond->op == CRM_OP_IN)
 	{
-		ArrayType  *array = DatumGetArrayTypeP(value);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
 		Datum	   *elems;
 		bool	   *nulls;
 		int			n;
 
-		get_typlenbyvalalign(ARR_ELEMTYPE(array), &typlen, &typbyval, &typalign);
-		deconstruct_array(array, ARR_ELEMTYPE(array), typlen, typbyval,
-						  typalign, &elems, &nulls, &n);
+		crm_array_elements(value, &elems, &nulls, &n);
 		for (int i = 0; i < n; i++)
 		{
 			char	   *text;

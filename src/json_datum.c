@@ -617,23 +617,17 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
 	elemtype = get_element_type(base);
 	if (OidIsValid(elemtype))
 	{
-		ArrayType  *array = DatumGetArrayTypeP(value);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
 		Datum	   *elems;
 		bool	   *nulls;
 		int			n;
 		json_t	   *result = json_array();
 
-		if (ARR_NDIM(array) > 1)
+		if (ARR_NDIM(DatumGetArrayTypeP(value)) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("column \"%s\": only one-dimensional arrays can be sent",
 							attname)));
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(array, elemtype, typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
+		crm_array_elements(value, &elems, &nulls, &n);
 		for (int i = 0; i < n; i++)
 			json_array_append_new(result,
 								  crm_datum_to_json(elems[i], elemtype, nulls[i],
@@ -654,4 +648,18 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
 					 errmsg("column \"%s\": the value is not valid UTF-8", attname)));
 		return string;
 	}
+}
+
+/* The elements of an array Datum, whatever its element type. */
+void
+crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n)
+{
+	ArrayType  *array = DatumGetArrayTypeP(value);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(ARR_ELEMTYPE(array), &typlen, &typbyval, &typalign);
+	deconstruct_array(array, ARR_ELEMTYPE(array), typlen, typbyval, typalign,
+					  elems, nulls, n);
 }
