@@ -229,9 +229,8 @@ written_attrs(PlannerInfo *root, CmdType operation, Index resultRelation)
 static void
 check_written_column(Relation rel, const CrmEntity *entity,
 					 const CrmProvider *provider, CmdType operation,
-					 AttrNumber attnum)
+					 AttrNumber attnum, const char *field)
 {
-	char	   *field = crm_column_field(RelationGetRelid(rel), attnum, entity);
 	char	   *first = pstrdup(field);
 	char	   *dot = strchr(first, '.');
 	const CrmColumn *column;
@@ -308,7 +307,8 @@ crm_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 					 errmsg("column \"%s\" of foreign table \"%s\" is the key and cannot be changed",
 							NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
 							RelationGetRelationName(rel))));
-		check_written_column(rel, entity, server.provider, operation, attnum);
+		check_written_column(rel, entity, server.provider, operation, attnum,
+							 crm_column_field(rte->relid, attnum, entity));
 	}
 
 	if (plan->returningLists)
@@ -441,9 +441,7 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	s->operation = operation;
 	s->entity = relation_entity(RelationGetRelid(rel), &s->target.server, &fserver,
 								false);
-	s->target.provider = s->target.server.provider;
-	s->target.server_name = pstrdup(fserver->servername);
-	s->target.serverid = fserver->serverid;
+	crm_target_init(&s->target, fserver);
 	s->target_attrs = target_attrs;
 	initStringInfo(&s->written_ids);
 
@@ -455,9 +453,7 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		rtindex = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
 	rte = exec_rt_fetch(rtindex, estate);
 	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-	s->target.conn = crm_get_connection(GetUserMapping(userid, fserver->serverid),
-										s->target.provider);
-	s->target.cache = crm_statement_cache(estate);
+	crm_target_connect(&s->target, userid, estate);
 
 	s->target_fields = palloc0(sizeof(char *) * Max(list_length(target_attrs), 1));
 	i = 0;
@@ -590,9 +586,10 @@ build_body(CrmModifyState *s, TupleTableSlot *slot)
 		/* a new row without a value is a row without that field */
 		if (!(isnull && s->operation == CMD_INSERT))
 		{
+			/* the field is known already: no catalog lookup per row */
 			if (s->check_each_row)
 				check_written_column(s->rel, s->entity, s->target.provider,
-									 s->operation, attnum);
+									 s->operation, attnum, s->target_fields[i]);
 			set_path(body, s->target_fields[i],
 					 crm_datum_to_json(value, attr->atttypid, isnull,
 									   NameStr(attr->attname)));

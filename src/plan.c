@@ -25,7 +25,6 @@
 #include "optimizer/restrictinfo.h"
 #include "miscadmin.h"
 
-#include "connection.h"
 #include "plan.h"
 #include "request.h"
 
@@ -124,17 +123,11 @@ remote_rows(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 	if (calls == NIL)
 		return -1;
 
-	memset(&target, 0, sizeof(target));
 	memset(&counters, 0, sizeof(counters));
 	memset(&page, 0, sizeof(page));
-	target.provider = info->server_options.provider;
-	target.server = info->server_options;
-	target.server_name = info->server->servername;
-	target.serverid = info->server->serverid;
-	target.conn = crm_get_connection(GetUserMapping(OidIsValid(baserel->userid) ?
-													baserel->userid : GetUserId(),
-													info->server->serverid),
-									 target.provider);
+	crm_target_init(&target, info->server);
+	crm_target_connect(&target, OidIsValid(baserel->userid) ?
+					   baserel->userid : GetUserId(), NULL);
 
 	rows = crm_fetch_page(&target, info->entity, linitial(calls), &page,
 						  info->page_size > 0 ? info->page_size : 0, &counters);

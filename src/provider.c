@@ -125,12 +125,19 @@ crm_call_has_path_params(const CrmCall *call)
 	return false;
 }
 
+/* "?name=" for a query's first parameter, "&name=" for the others. */
 void
-crm_append_query_param(StringInfo buf, const char *name, const char *value)
+crm_append_query_name(StringInfo buf, const char *name)
 {
 	appendStringInfoChar(buf, strchr(buf->data, '?') ? '&' : '?');
 	crm_append_encoded(buf, name);
 	appendStringInfoChar(buf, '=');
+}
+
+void
+crm_append_query_param(StringInfo buf, const char *name, const char *value)
+{
+	crm_append_query_name(buf, name);
 	crm_append_encoded(buf, value);
 }
 

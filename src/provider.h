@@ -211,6 +211,7 @@ extern const CrmColumn *crm_find_column(const CrmEntity *entity,
 										const char *name);
 extern void crm_append_path(StringInfo buf, const CrmEntity *entity,
 							const char *template_path, const CrmCall *call);
+extern void crm_append_query_name(StringInfo buf, const char *name);
 extern void crm_append_query_param(StringInfo buf, const char *name,
 								   const char *value);
 extern void crm_append_encoded(StringInfo buf, const char *value);

@@ -31,6 +31,29 @@
 /* How much of an unexpected answer an error repeats. */
 #define CRM_EXCERPT_MAX		80
 
+/* Where a server's requests go: its parsed options and its provider. */
+void
+crm_target_init(CrmTarget *target, ForeignServer *server)
+{
+	memset(target, 0, sizeof(*target));
+	crm_server_options(server, &target->server);
+	target->provider = target->server.provider;
+	target->server_name = pstrdup(server->servername);
+	target->serverid = server->serverid;
+}
+
+/*
+ * The connection of the user's mapping, and with an executor state, that
+ * statement's cache; planning (estate NULL) caches nothing.
+ */
+void
+crm_target_connect(CrmTarget *target, Oid userid, EState *estate)
+{
+	target->conn = crm_get_connection(GetUserMapping(userid, target->serverid),
+									  target->provider);
+	target->cache = estate ? crm_statement_cache(estate) : NULL;
+}
+
 void
 crm_counters_add(CrmCounters *sum, const CrmCounters *part)
 {

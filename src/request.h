@@ -44,6 +44,8 @@ typedef struct CrmTarget
 	CrmStatementCache *cache;	/* NULL: no caching */
 } CrmTarget;
 
+extern void crm_target_init(CrmTarget *target, ForeignServer *server);
+extern void crm_target_connect(CrmTarget *target, Oid userid, EState *estate);
 extern json_t *crm_send(CrmTarget *target, CrmRequest *request,
 						bool missing_ok, CrmCounters *counters);
 extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,

@@ -93,10 +93,7 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 
 	node->fdw_state = s;
 	crm_spec_from_list(plan->fdw_private, &s->spec);
-	crm_server_options(server, &s->target.server);
-	s->target.provider = s->target.server.provider;
-	s->target.server_name = pstrdup(server->servername);
-	s->target.serverid = server->serverid;
+	crm_target_init(&s->target, server);
 	s->entity = crm_find_entity(s->target.provider, s->spec.entity_name);
 	if (s->entity == NULL)
 		elog(ERROR, "entity \"%s\" vanished from provider \"%s\"",
@@ -107,10 +104,7 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	s->target.conn = crm_get_connection(GetUserMapping(scan_user(node),
-													   server->serverid),
-										s->target.provider);
-	s->target.cache = crm_statement_cache(estate);
+	crm_target_connect(&s->target, scan_user(node), estate);
 	s->value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 
 	s->nconvs = list_length(s->spec.retrieved_attrs);

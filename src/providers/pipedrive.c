@@ -617,9 +617,7 @@ pd_append_param(StringInfo buf, const CrmParam *param)
 		param->filter->param;
 	ListCell   *lc;
 
-	appendStringInfoChar(buf, strchr(buf->data, '?') ? '&' : '?');
-	crm_append_encoded(buf, name);
-	appendStringInfoChar(buf, '=');
+	crm_append_query_name(buf, name);
 	foreach(lc, param->values)
 	{
 		if (lc != list_head(param->values))
