@@ -4,6 +4,7 @@ MODULE_big = crm_fdw
 OBJS = \
 	crm_fdw.o \
 	src/connection.o \
+	src/ddl.o \
 	src/deparse.o \
 	src/http.o \
 	src/import.o \
@@ -18,11 +19,11 @@ OBJS = \
 	src/stats.o
 
 EXTENSION = crm_fdw
-DATA = crm_fdw--1.0.sql
+DATA = crm_fdw--1.0.sql crm_fdw--1.0--1.1.sql
 PGFILEDESC = "crm_fdw - foreign data wrapper for CRM APIs"
 
 # pg_regress runs these in order, one session each, against the emulator
-REGRESS = setup options pipedrive_read types paging pushdown filters joins costs writes encoding errors
+REGRESS = setup upgrade options mistakes import pipedrive_read types paging pushdown filters joins costs request_log writes encoding errors
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

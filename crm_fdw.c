@@ -17,12 +17,14 @@
 #include "foreign/fdwapi.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "deparse.h"
 #include "import.h"
 #include "modify.h"
 #include "plan.h"
+#include "request.h"
 #include "scan.h"
 
 PG_MODULE_MAGIC;
@@ -51,6 +53,16 @@ void
 _PG_init(void)
 {
 	json_set_alloc_funcs(crm_json_malloc, crm_json_free);
+
+	DefineCustomBoolVariable("crm_fdw.log_requests",
+							 "Reports every CRM API request as a NOTICE and a server log line.",
+							 "Method, path, body, HTTP status, retries and whether the statement cache answered; credentials never appear.",
+							 &crm_log_requests,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	MarkGUCPrefixReserved("crm_fdw");
 }
 
 static void

@@ -24,7 +24,8 @@ SELECT emu('POST', '/__emulator/faults',
 SELECT * FROM explain_analyze('SELECT count(*) FROM flaky_stages');
 
 -- the session's totals agree with the emulator's log
-SELECT server, requests, pages, rows, retries, bytes > 0 AS bytes, wait_ms >= 0 AS waited
+SELECT server, requests, cached, pages, rows, retries, bytes > 0 AS bytes,
+       wait_ms >= 0 AS waited, wait_ms = round(wait_ms, 3) AS whole_microseconds
   FROM crm_fdw_stats() ORDER BY server;
 SELECT emu_request_count() AS requests_in_emulator_log;
 SELECT crm_fdw_stats_reset();

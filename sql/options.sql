@@ -64,12 +64,16 @@ CREATE FOREIGN TABLE t1 (id bigint OPTIONS (json_path 'a')) SERVER s1;
 CREATE FOREIGN TABLE t1 (id bigint OPTIONS (field 'id')) SERVER s1 OPTIONS (entity 'deals');
 ALTER FOREIGN TABLE t1 ALTER COLUMN id OPTIONS (SET field '.id');
 
--- an entity the provider does not have is caught when the table is used
+-- an entity the provider does not have is an error of the statement that
+-- names it (by name or option), at CREATE and ALTER alike
 CREATE FOREIGN TABLE leads (id bigint) SERVER pd;
-SELECT * FROM leads;
-ALTER FOREIGN TABLE leads OPTIONS (ADD entity 'lead');
-SELECT * FROM leads;
-DROP FOREIGN TABLE leads;
+CREATE FOREIGN TABLE leads (id bigint) SERVER pd OPTIONS (entity 'lead');
+CREATE FOREIGN TABLE leads (id bigint) SERVER pd OPTIONS (entity 'deals');
+ALTER FOREIGN TABLE leads OPTIONS (SET entity 'deal');
+ALTER FOREIGN TABLE leads OPTIONS (DROP entity);
+ALTER FOREIGN TABLE leads RENAME TO lead_deals;
+SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'lead_deals'::regclass;
+DROP FOREIGN TABLE lead_deals;
 
 -- credentials are checked when first used, and never echoed
 CREATE SERVER pd_both FOREIGN DATA WRAPPER crm_fdw OPTIONS (provider 'pipedrive', url :'url');

@@ -7,6 +7,12 @@
 \getenv url CRM_EMULATOR_URL
 \getenv token CRM_TEST_TOKEN
 
+-- the suite's database is UTF-8 under a UTF-8 locale, whatever the locale
+-- of the shell that started it (test/lib.sh sees to that)
+SELECT current_setting('server_encoding') AS server_encoding,
+       datctype ~* '\.utf-?8$' AS utf8_ctype, datcollate ~* '\.utf-?8$' AS utf8_collate
+  FROM pg_database WHERE datname = current_database();
+
 CREATE EXTENSION crm_fdw;
 SELECT fdwname, fdwhandler::regproc, fdwvalidator::regproc
   FROM pg_foreign_data_wrapper WHERE fdwname = 'crm_fdw';

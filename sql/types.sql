@@ -33,7 +33,7 @@ CREATE FOREIGN TABLE deal_shapes (
     money_currency text OPTIONS (field 'custom_fields.93f7b042a618535289a11a373ef947fdf30a8ce4.currency'),
     option_id int OPTIONS (field 'custom_fields.107ec4c1788de8e48b20e5dbb944ac7b20aaa3f0'),
     first_label bigint OPTIONS (field 'label_ids.0'),
-    no_such_key text,
+    no_such_key text OPTIONS (field 'no_such_key'),
     probability numeric
 ) SERVER pd OPTIONS (entity 'deals');
 \x on

@@ -52,8 +52,9 @@ check_credential_options(UserMapping *user, const CrmProvider *provider)
 		DefElem    *def = (DefElem *) lfirst(lc);
 		bool		known = false;
 
-		for (const char *const *o = provider->credential_options; *o; o++)
-			if (strcmp(*o, def->defname) == 0)
+		for (const CrmProviderOption *o = provider->options; o->name; o++)
+			if (o->place == CRM_OPTION_USER_MAPPING &&
+				strcmp(o->name, def->defname) == 0)
 				known = true;
 		if (!known)
 			ereport(ERROR,

@@ -103,6 +103,8 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 	/* which column reads each filtered field, and the key */
 	rel = table_open(foreigntableid, NoLock);
+	crm_check_columns(rel, info->server_options.provider, info->entity,
+					  &info->table_options);
 	desc = RelationGetDescr(rel);
 	for (int i = 0; i < desc->natts; i++)
 	{

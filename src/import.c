@@ -2,7 +2,12 @@
  *
  * import.c
  *		IMPORT FOREIGN SCHEMA: one foreign table per entity of the server's
- *		provider, with the columns and types its API documents.
+ *		provider, with the columns and types its API documents, and the
+ *		comments that explain them.
+ *
+ * PostgreSQL accepts only CREATE FOREIGN TABLE statements from an FDW's
+ * import, so the comments are written afterwards, by crm_fdw's event
+ * trigger (ddl.c), through crm_comment_imported_table().
  *
  *-------------------------------------------------------------------------
  */
@@ -10,8 +15,12 @@
 
 #include "crm_json.h"
 
+#include "catalog/pg_class.h"
+#include "commands/comment.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "import.h"
 #include "option.h"
@@ -28,6 +37,27 @@ entity_wanted(ImportForeignSchemaStmt *stmt, const char *name)
 		if (strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0)
 			listed = true;
 	return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
+}
+
+/* LIMIT TO (deal) or EXCEPT (deal) names nothing: a mistake, not a filter. */
+static void
+check_listed_entities(ImportForeignSchemaStmt *stmt, const CrmProvider *provider)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->table_list)
+	{
+		const char *name = ((RangeVar *) lfirst(lc))->relname;
+
+		if (crm_find_entity(provider, name) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+					 errmsg("%s has no entity \"%s\"", provider->display_name, name),
+					 errdetail("IMPORT FOREIGN SCHEMA ... %s names it.",
+							   stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ?
+							   "LIMIT TO" : "EXCEPT"),
+					 errhint("Valid entities are: %s.", crm_entity_names(provider))));
+	}
 }
 
 List *
@@ -48,6 +78,7 @@ crm_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 				 errhint("Import schema \"%s\": IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO ...",
 						 provider->name, provider->name,
 						 quote_identifier(server->servername))));
+	check_listed_entities(stmt, provider);
 
 	for (const CrmEntity *e = provider->entities; e->name; e++)
 	{
@@ -64,6 +95,9 @@ crm_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			if (c->field)
 				appendStringInfo(&sql, " OPTIONS (field %s)",
 								 quote_literal_cstr(c->field));
+			/* every row has its key */
+			if (e->key && strcmp(c->name, e->key) == 0)
+				appendStringInfoString(&sql, " NOT NULL");
 		}
 		appendStringInfo(&sql, "\n) SERVER %s OPTIONS (entity %s)",
 						 quote_identifier(server->servername),
@@ -71,4 +105,119 @@ crm_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		commands = lappend(commands, sql.data);
 	}
 	return commands;
+}
+
+static void
+append_ops(StringInfo buf, uint32 ops)
+{
+	const char *sep = "";
+
+	appendStringInfoString(buf, " (");
+	if (ops & CRM_OP_EQ)
+	{
+		appendStringInfoString(buf, "=");
+		sep = ", ";
+	}
+	if (ops & CRM_OP_IN)
+	{
+		appendStringInfo(buf, "%sIN", sep);
+		sep = ", ";
+	}
+	if (ops & CRM_OP_BOOL)
+	{
+		appendStringInfo(buf, "%strue/false", sep);
+		sep = ", ";
+	}
+	if (ops & CRM_OP_LOWER)
+	{
+		appendStringInfo(buf, "%s>, >=", sep);
+		sep = ", ";
+	}
+	if (ops & CRM_OP_UPPER)
+		appendStringInfo(buf, "%s<, <=", sep);
+	appendStringInfoChar(buf, ')');
+}
+
+/*
+ * What \dE+ shows for an imported table: what the entity is, where it is
+ * read from, which conditions the API applies, and what can be written.
+ */
+char *
+crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
+{
+	StringInfoData buf;
+	const char *sep = "";
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s %s", provider->display_name, entity->name);
+	if (entity->description)
+		appendStringInfo(&buf, ": %s", entity->description);
+	else
+		appendStringInfoChar(&buf, '.');
+	appendStringInfo(&buf, " Read from GET %s", entity->list_path);
+	if (entity->item_path)
+		appendStringInfo(&buf, ", one by one from GET %s", entity->item_path);
+	appendStringInfoString(&buf, ".");
+
+	if (entity->key && entity->item_path)
+	{
+		appendStringInfo(&buf, " Conditions the API applies: %s (=, IN)", entity->key);
+		sep = ", ";
+	}
+	for (const CrmFilter *f = entity->filters; f->column; f++)
+	{
+		if (sep[0] == '\0')
+			appendStringInfoString(&buf, " Conditions the API applies: ");
+		else if (entity->key && strcmp(f->column, entity->key) == 0 &&
+				 entity->item_path)
+			continue;
+		appendStringInfo(&buf, "%s%s", sep, f->column);
+		append_ops(&buf, f->ops);
+		if (f->required)
+			appendStringInfoString(&buf, " required");
+		sep = ", ";
+	}
+	if (sep[0] != '\0')
+		appendStringInfoString(&buf, "; PostgreSQL checks the rest.");
+	else
+		appendStringInfoString(&buf, " The API applies no conditions; PostgreSQL checks them all.");
+
+	if (entity->writes)
+		appendStringInfo(&buf, " Writable: %s%s%s.",
+						 (entity->writes & CRM_WRITE_INSERT) ? "INSERT" : "",
+						 (entity->writes & CRM_WRITE_UPDATE) ?
+						 ((entity->writes & CRM_WRITE_INSERT) ? ", UPDATE" : "UPDATE") : "",
+						 (entity->writes & CRM_WRITE_DELETE) ?
+						 ((entity->writes & (CRM_WRITE_INSERT | CRM_WRITE_UPDATE)) ?
+						  ", DELETE" : "DELETE") : "");
+	else
+		appendStringInfoString(&buf, " Read-only.");
+	return buf.data;
+}
+
+/*
+ * Comments on a table IMPORT FOREIGN SCHEMA created: the entity's, and
+ * each column's own, where the column is still the one it declared.
+ */
+void
+crm_comment_imported_table(Relation rel, const CrmProvider *provider,
+						   const CrmEntity *entity)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			relid = RelationGetRelid(rel);
+
+	CreateComments(relid, RelationRelationId, 0,
+				   crm_entity_comment(provider, entity));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		const CrmColumn *column;
+
+		if (attr->attisdropped)
+			continue;
+		column = crm_find_column(entity, NameStr(attr->attname));
+		if (column && column->description)
+			CreateComments(relid, RelationRelationId, attr->attnum,
+						   column->description);
+	}
 }

@@ -113,6 +113,58 @@ relation_entity(Oid relid, CrmServerOptions *server, ForeignServer **fserver,
 	return table_options.entity;
 }
 
+/* As relation_entity(), for a write: every column must name a field. */
+static const CrmEntity *
+written_entity(Relation rel, CrmServerOptions *server, ForeignServer **fserver)
+{
+	ForeignTable *table = GetForeignTable(RelationGetRelid(rel));
+	CrmTableOptions table_options;
+
+	*fserver = GetForeignServer(table->serverid);
+	crm_server_options(*fserver, server);
+	crm_table_options(table, server, false, &table_options);
+	crm_check_columns(rel, server->provider, table_options.entity, &table_options);
+	return table_options.entity;
+}
+
+/*
+ * A write the entity does not take is refused as PostgreSQL refuses one on
+ * a read-only relation, saying which entities crm_fdw does write.
+ */
+static void
+check_entity_writable(Relation rel, const CrmProvider *provider,
+					  const CrmEntity *entity, CmdType operation)
+{
+	StringInfoData writable;
+
+	if (entity->writes & operation_bit(operation))
+		return;
+	initStringInfo(&writable);
+	for (const CrmEntity *e = provider->entities; e->name; e++)
+		if (e->writes & operation_bit(operation))
+			appendStringInfo(&writable, "%s%s", writable.len ? ", " : "", e->name);
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 operation == CMD_INSERT ?
+			 errmsg("cannot insert into foreign table \"%s\"", RelationGetRelationName(rel)) :
+			 operation == CMD_UPDATE ?
+			 errmsg("cannot update foreign table \"%s\"", RelationGetRelationName(rel)) :
+			 errmsg("cannot delete from foreign table \"%s\"", RelationGetRelationName(rel)),
+			 errdetail("crm_fdw cannot %s %s %s.",
+					   operation == CMD_INSERT ? "create" :
+					   operation == CMD_UPDATE ? "change" : "delete",
+					   provider->display_name, entity->name),
+			 writable.len ?
+			 errhint("crm_fdw %s %s %s.",
+					 operation == CMD_INSERT ? "inserts into" :
+					 operation == CMD_UPDATE ? "updates" : "deletes from",
+					 provider->display_name, writable.data) :
+			 errhint("crm_fdw cannot %s any %s entity.",
+					 operation == CMD_INSERT ? "insert into" :
+					 operation == CMD_UPDATE ? "update" : "delete from",
+					 provider->display_name)));
+}
+
 static AttrNumber
 key_attnum(Relation rel, const CrmEntity *entity)
 {
@@ -272,29 +324,12 @@ crm_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 	Relation	rel = table_open(rte->relid, NoLock);
 	CrmServerOptions server;
 	ForeignServer *fserver;
-	const CrmEntity *entity = relation_entity(rte->relid, &server, &fserver, false);
+	const CrmEntity *entity = written_entity(rel, &server, &fserver);
 	List	   *attrs;
 	List	   *returning_attrs = NIL;
 	ListCell   *lc;
 
-	if (!(entity->writes & operation_bit(operation)))
-	{
-		StringInfoData writable;
-
-		initStringInfo(&writable);
-		for (const CrmEntity *e = server.provider->entities; e->name; e++)
-			if (e->writes & operation_bit(operation))
-				appendStringInfo(&writable, "%s%s", writable.len ? ", " : "", e->name);
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot %s foreign table \"%s\": crm_fdw cannot %s %s %s",
-						operation_name(operation), RelationGetRelationName(rel),
-						operation == CMD_INSERT ? "create" :
-						operation == CMD_UPDATE ? "change" : "delete",
-						server.provider->display_name, entity->name),
-				 writable.len ?
-				 errhint("%s works on %s.", operation_name(operation), writable.data) : 0));
-	}
+	check_entity_writable(rel, server.provider, entity, operation);
 
 	attrs = written_attrs(root, operation, resultRelation);
 	foreach(lc, attrs)
@@ -519,15 +554,11 @@ crm_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	CrmModifyState *s;
 	CrmServerOptions server;
 	ForeignServer *fserver;
-	const CrmEntity *entity = relation_entity(RelationGetRelid(rinfo->ri_RelationDesc),
-											  &server, &fserver, false);
+	const CrmEntity *entity = written_entity(rinfo->ri_RelationDesc, &server,
+											 &fserver);
 
-	if (!(entity->writes & CRM_WRITE_INSERT))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot insert into foreign table \"%s\": crm_fdw cannot create %s %s",
-						RelationGetRelationName(rinfo->ri_RelationDesc),
-						server.provider->display_name, entity->name)));
+	check_entity_writable(rinfo->ri_RelationDesc, server.provider, entity,
+						  CMD_INSERT);
 
 	for (int i = 0; i < desc->natts; i++)
 	{
@@ -611,7 +642,8 @@ row_key(CrmModifyState *s, TupleTableSlot *planSlot)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_USE_OF_NULL_POINTER),
 				 errmsg("a row of foreign table \"%s\" has no %s",
-						RelationGetRelationName(s->rel), s->entity->key)));
+						RelationGetRelationName(s->rel), s->entity->key),
+				 errhint("UPDATE and DELETE find each row by its key.")));
 	getTypeOutputInfo(s->key_type, &output, &varlena);
 	return OidOutputFunctionCall(output, value);
 }
@@ -724,7 +756,9 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 				 errmsg("%s %s failed", s->target.provider->display_name,
 						operation_name(s->operation)),
 				 errdetail("%s", crm_utf8_for_message(crm_http_redact(s->target.conn->http,
-																	  error)))));
+																	  error))),
+				 errhint("Check the values written against what %s accepts for %s.",
+						 s->target.provider->display_name, s->entity->name)));
 	remember_written(s, row, key);
 
 	if (s->operation == CMD_DELETE)

@@ -26,6 +26,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/varlena.h"
 
 #include "option.h"
 
@@ -38,9 +39,11 @@ typedef struct CrmOption
 	const char *name;
 	Oid			context;		/* catalog the option belongs to */
 	bool		secret;
+	const CrmProvider *provider;	/* NULL: every provider's */
 } CrmOption;
 
-static const CrmOption crm_options[] = {
+/* The options every provider has; providers declare more (credentials). */
+static const CrmOption generic_options[] = {
 	{"provider", ForeignServerRelationId},
 	{"url", ForeignServerRelationId},
 	{"connect_timeout", ForeignServerRelationId},
@@ -48,11 +51,10 @@ static const CrmOption crm_options[] = {
 	{"max_retries", ForeignServerRelationId},
 	{"page_size", ForeignServerRelationId},
 	{"use_remote_estimate", ForeignServerRelationId},
-	{"api_token", UserMappingRelationId, true},
-	{"access_token", UserMappingRelationId, true},
 	{"entity", ForeignTableRelationId},
 	{"rows", ForeignTableRelationId},
 	{"use_remote_estimate", ForeignTableRelationId},
+	{"strict_columns", ForeignTableRelationId},
 	{"field", AttributeRelationId},
 	{NULL}
 };
@@ -75,20 +77,102 @@ context_name(Oid context)
 	}
 }
 
-/* The option of that name for this catalog, else any of that name. */
-static const CrmOption *
-find_option(const char *name, Oid context)
+static Oid
+place_catalog(CrmOptionPlace place)
 {
-	const CrmOption *found = NULL;
+	return place == CRM_OPTION_SERVER ? ForeignServerRelationId : UserMappingRelationId;
+}
 
-	for (const CrmOption *o = crm_options; o->name; o++)
-		if (strcmp(o->name, name) == 0)
+/*
+ * Every option there is: the generic ones, then each provider's.  Returns
+ * false past the last; *option is a copy, valid until the next call.
+ */
+static bool
+option_at(int index, CrmOption *option)
+{
+	int			n = 0;
+
+	for (const CrmOption *o = generic_options; o->name; o++)
+		if (n++ == index)
 		{
-			if (o->context == context)
-				return o;
-			found = o;
+			*option = *o;
+			return true;
 		}
-	return found;
+	for (int i = 0; crm_provider_at(i); i++)
+	{
+		const CrmProvider *p = crm_provider_at(i);
+
+		for (const CrmProviderOption *o = p->options; o && o->name; o++)
+			if (n++ == index)
+			{
+				option->name = o->name;
+				option->context = place_catalog(o->place);
+				option->secret = o->secret;
+				option->provider = p;
+				return true;
+			}
+	}
+	return false;
+}
+
+/*
+ * The option of that name for this catalog (and this provider, if known),
+ * else any of that name; false if there is none.
+ */
+static bool
+find_option(const char *name, Oid context, const CrmProvider *provider,
+			CrmOption *found)
+{
+	CrmOption	o;
+	bool		any = false;
+
+	for (int i = 0; option_at(i, &o); i++)
+	{
+		if (strcmp(o.name, name) != 0)
+			continue;
+		if (o.context == context &&
+			(o.provider == NULL || provider == NULL || o.provider == provider))
+		{
+			*found = o;
+			return true;
+		}
+		if (!any)
+			*found = o;
+		any = true;
+	}
+	return any;
+}
+
+static bool
+listed_before(int index, const CrmOption *option, Oid context,
+			  const CrmProvider *provider)
+{
+	CrmOption	o;
+
+	for (int i = 0; i < index && option_at(i, &o); i++)
+		if (o.context == context && strcmp(o.name, option->name) == 0 &&
+			(o.provider == NULL || provider == NULL || o.provider == provider))
+			return true;
+	return false;
+}
+
+static char *
+options_for(Oid context, const CrmProvider *provider)
+{
+	StringInfoData buf;
+	CrmOption	o;
+
+	initStringInfo(&buf);
+	for (int i = 0; option_at(i, &o); i++)
+	{
+		if (o.context != context ||
+			(o.provider && provider && o.provider != provider))
+			continue;
+		/* each name once, though several providers may declare it */
+		if (!listed_before(i, &o, context, provider))
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", o.name);
+	}
+	return buf.len ? buf.data : "(none)";
 }
 
 static double
@@ -121,18 +205,6 @@ parse_bool_option(DefElem *def)
 						def->defname, defGetString(def)),
 				 errhint("Give true or false.")));
 	return result;
-}
-
-static char *
-options_for(Oid context)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (const CrmOption *o = crm_options; o->name; o++)
-		if (o->context == context)
-			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", o->name);
-	return buf.len ? buf.data : "(none)";
 }
 
 /* Seconds, fractions allowed, as milliseconds. */
@@ -186,15 +258,48 @@ parse_provider(DefElem *def)
 	return provider;
 }
 
+/* The provider whose API path a URL already names, if any. */
+static const CrmProvider *
+url_names_api_path(const char *path, const char **api_path)
+{
+	for (int i = 0; crm_provider_at(i); i++)
+	{
+		const CrmProvider *p = crm_provider_at(i);
+
+		for (const char *const *a = p->api_paths; a && *a; a++)
+		{
+			const char *hit = strstr(path, *a);
+			size_t		len = strlen(*a);
+
+			while (hit)
+			{
+				if (hit[len] == '\0' || hit[len] == '/')
+				{
+					*api_path = *a;
+					return p;
+				}
+				hit = strstr(hit + 1, *a);
+			}
+		}
+	}
+	return NULL;
+}
+
 /*
  * The account's base URL.  Credentials never travel in a URL, and the FDW
- * owns the path and query that follow it.
+ * owns the path and query that follow it.  provider may be NULL when the
+ * option list names none (the validator then reports that instead).
  */
 static char *
-parse_url(DefElem *def)
+parse_url(DefElem *def, const CrmProvider *provider)
 {
 	char	   *url = pstrdup(defGetString(def));
+	const char *example = provider ? provider->url_example : "https://acme.example.com";
 	const char *authority;
+	const char *path;
+	const char *port;
+	const char *api_path;
+	const CrmProvider *api_owner;
 	size_t		len;
 
 	if (strncmp(url, "https://", 8) == 0)
@@ -205,17 +310,18 @@ parse_url(DefElem *def)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"url\": \"%s\"", url),
-				 errhint("Give the account's base URL, such as https://acme.pipedrive.com.")));
+				 errhint("Give the account's base URL, such as %s.", example)));
 
-	if (*authority == '\0' || *authority == '/')
+	if (*authority == '\0' || *authority == '/' || *authority == ':')
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("option \"url\" has no host name")));
+				 errmsg("option \"url\" has no host name"),
+				 errhint("Give the account's base URL, such as %s.", example)));
 	if (memchr(authority, '@', strcspn(authority, "/")) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("option \"url\" must not contain credentials"),
-				 errhint("Put credentials in a user mapping: CREATE USER MAPPING ... OPTIONS (api_token '...').")));
+				 errhint("Put credentials in a user mapping: CREATE USER MAPPING FOR ... SERVER ... OPTIONS (...).")));
 	if (strpbrk(url, "?#"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
@@ -226,6 +332,36 @@ parse_url(DefElem *def)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("option \"url\" must not contain spaces or control characters")));
+
+	/* a port, after the host (or after an IPv6 literal's "]") */
+	path = authority + strcspn(authority, "/");
+	port = authority;
+	if (*authority == '[')
+		port = memchr(authority, ']', path - authority);
+	port = port ? memchr(port, ':', path - port) : NULL;
+	if (port)
+	{
+		char	   *digits = pnstrdup(port + 1, path - port - 1);
+		long		n = 0;
+
+		if (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits) ||
+			strlen(digits) > 5 || (n = strtol(digits, NULL, 10)) < 1 || n > 65535)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid port \"%s\" in option \"url\"", digits),
+					 errhint("A port is a number from 1 to 65535; leave it out for the scheme's default.")));
+	}
+
+	api_owner = url_names_api_path(path, &api_path);
+	if (api_owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("option \"url\" must be the account's base URL, not an API path: \"%s\"",
+						url),
+				 errdetail("crm_fdw appends %s's API path, %s/..., itself.",
+						   api_owner->display_name, api_path),
+				 errhint("Give the URL without \"%s\" and what follows, such as %s.",
+						 api_path, (provider ? provider : api_owner)->url_example)));
 
 	len = strlen(url);
 	while (len > 0 && url[len - 1] == '/')
@@ -276,6 +412,28 @@ max_page_size(const CrmProvider *provider)
 	return max;
 }
 
+/*
+ * Values are taken as written: " 100" or "deals " is a copy-and-paste slip
+ * that would otherwise surface only at the first query, or never.
+ */
+static void
+check_no_stray_spaces(DefElem *def, bool secret)
+{
+	const char *value = defGetString(def);
+	size_t		len = strlen(value);
+
+	if (len > 0 && (isspace((unsigned char) value[0]) ||
+					isspace((unsigned char) value[len - 1])))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 secret ?
+				 errmsg("option \"%s\" begins or ends with white space",
+						def->defname) :
+				 errmsg("option \"%s\" begins or ends with white space: \"%s\"",
+						def->defname, value),
+				 errhint("Give the value without the leading or trailing spaces.")));
+}
+
 PG_FUNCTION_INFO_V1(crm_fdw_validator);
 
 Datum
@@ -284,40 +442,57 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	const CrmProvider *provider = NULL;
-	bool		has_url = false;
+	DefElem    *url = NULL;
 	DefElem    *page_size = NULL;
 	ListCell   *lc;
+
+	/* a server's provider decides which options it takes */
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (catalog == ForeignServerRelationId &&
+			strcmp(def->defname, "provider") == 0)
+		{
+			check_no_stray_spaces(def, false);
+			provider = parse_provider(def);
+		}
+	}
 
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
-		const CrmOption *option = find_option(def->defname, catalog);
+		CrmOption	option;
 
-		if (option == NULL)
+		if (!find_option(def->defname, catalog, provider, &option))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid option \"%s\"", def->defname),
 					 errhint("Valid options on %s are: %s.",
-							 context_name(catalog), options_for(catalog))));
-		if (option->context != catalog)
+							 context_name(catalog), options_for(catalog, provider))));
+		if (option.context != catalog)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("option \"%s\" belongs on %s, not on %s",
-							def->defname, context_name(option->context),
+							def->defname, context_name(option.context),
 							context_name(catalog)),
-					 option->secret ?
+					 option.secret ?
 					 errhint("Credentials are accepted on user mappings only: CREATE USER MAPPING FOR ... SERVER ... OPTIONS (%s '...').",
 							 def->defname) :
 					 errhint("Valid options on %s are: %s.",
-							 context_name(catalog), options_for(catalog))));
+							 context_name(catalog), options_for(catalog, provider))));
+		if (option.provider && provider && option.provider != provider)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" is not a %s option",
+							def->defname, provider->display_name),
+					 errhint("Valid options on a %s server are: %s.",
+							 provider->display_name,
+							 options_for(catalog, provider))));
+		check_no_stray_spaces(def, option.secret);
 
-		if (strcmp(def->defname, "provider") == 0)
-			provider = parse_provider(def);
-		else if (strcmp(def->defname, "url") == 0)
-		{
-			(void) parse_url(def);
-			has_url = true;
-		}
+		if (strcmp(def->defname, "url") == 0)
+			url = def;
 		else if (strcmp(def->defname, "connect_timeout") == 0 ||
 				 strcmp(def->defname, "request_timeout") == 0)
 			(void) parse_seconds(def);
@@ -326,7 +501,7 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 									"Give a whole number from 0 to 10.");
 		else if (strcmp(def->defname, "page_size") == 0)
 			page_size = def;
-		else if (option->secret)
+		else if (option.secret)
 			check_secret(def);
 		else if (strcmp(def->defname, "entity") == 0)
 		{
@@ -339,7 +514,8 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 			check_field(def);
 		else if (strcmp(def->defname, "rows") == 0)
 			(void) parse_rows(def);
-		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+		else if (strcmp(def->defname, "use_remote_estimate") == 0 ||
+				 strcmp(def->defname, "strict_columns") == 0)
 			(void) parse_bool_option(def);
 	}
 
@@ -351,11 +527,13 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 					 errmsg("a crm_fdw server needs the option \"provider\""),
 					 errhint("Add OPTIONS (provider '...', url '...'); valid providers are: %s.",
 							 crm_provider_names())));
-		if (!has_url)
+		if (url == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 					 errmsg("a crm_fdw server needs the option \"url\""),
-					 errhint("Give the account's base URL, such as url 'https://acme.pipedrive.com'.")));
+					 errhint("Give the account's base URL, such as url '%s'.",
+							 provider->url_example)));
+		(void) parse_url(url, provider);
 		if (page_size)
 		{
 			int			max = max_page_size(provider);
@@ -372,6 +550,7 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 void
 crm_server_options(ForeignServer *server, CrmServerOptions *options)
 {
+	DefElem    *url = NULL;
 	ListCell   *lc;
 
 	memset(options, 0, sizeof(*options));
@@ -386,7 +565,7 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 		if (strcmp(def->defname, "provider") == 0)
 			options->provider = parse_provider(def);
 		else if (strcmp(def->defname, "url") == 0)
-			options->url = parse_url(def);
+			url = def;
 		else if (strcmp(def->defname, "connect_timeout") == 0)
 			options->http.connect_timeout_ms = parse_seconds(def);
 		else if (strcmp(def->defname, "request_timeout") == 0)
@@ -398,6 +577,9 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 		else if (strcmp(def->defname, "use_remote_estimate") == 0)
 			options->use_remote_estimate = parse_bool_option(def);
 	}
+
+	if (url && options->provider)
+		options->url = parse_url(url, options->provider);
 
 	/* the validator makes these impossible, unless it was bypassed */
 	if (options->provider == NULL || options->url == NULL)
@@ -419,6 +601,7 @@ crm_table_options(ForeignTable *table, const CrmServerOptions *server,
 	memset(options, 0, sizeof(*options));
 	options->rows = -1;
 	options->use_remote_estimate = server->use_remote_estimate;
+	options->strict_columns = true;
 	foreach(lc, table->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -429,6 +612,8 @@ crm_table_options(ForeignTable *table, const CrmServerOptions *server,
 			options->rows = parse_rows(def);
 		else if (strcmp(def->defname, "use_remote_estimate") == 0)
 			options->use_remote_estimate = parse_bool_option(def);
+		else if (strcmp(def->defname, "strict_columns") == 0)
+			options->strict_columns = parse_bool_option(def);
 	}
 	named_by_option = (entity_name != NULL);
 	if (!named_by_option)
@@ -469,6 +654,70 @@ crm_column_field(Oid relid, AttrNumber attnum, const CrmEntity *entity)
 	if (column && column->field)
 		return pstrdup(column->field);
 	return attname;
+}
+
+/* The declared column whose name is closest to name, if any is close. */
+static const char *
+closest_column(const CrmEntity *entity, const char *name)
+{
+	const char *best = NULL;
+	int			best_distance = Max(2, (int) strlen(name) / 3) + 1;
+
+	for (const CrmColumn *c = entity->columns; c->name; c++)
+	{
+		int			d = varstr_levenshtein_less_equal(name, strlen(name),
+													  c->name, strlen(c->name),
+													  1, 1, 1, best_distance, true);
+
+		if (d < best_distance)
+		{
+			best = c->name;
+			best_distance = d;
+		}
+	}
+	return best;
+}
+
+/*
+ * Every column of a foreign table must read a field its entity declares,
+ * or name one with OPTIONS (field ...): a misspelt column would otherwise
+ * read NULL for ever.  strict_columns 'false' lets undeclared names through.
+ */
+void
+crm_check_columns(Relation rel, const CrmProvider *provider,
+				  const CrmEntity *entity, const CrmTableOptions *options)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (!options->strict_columns)
+		return;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		const char *name = NameStr(attr->attname);
+		const char *closest;
+		bool		mapped = false;
+		ListCell   *lc;
+
+		if (attr->attisdropped || crm_find_column(entity, name))
+			continue;
+		foreach(lc, GetForeignColumnOptions(RelationGetRelid(rel), attr->attnum))
+			if (strcmp(((DefElem *) lfirst(lc))->defname, "field") == 0)
+				mapped = true;
+		if (mapped)
+			continue;
+
+		closest = closest_column(entity, name);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" is not a field of %s %s",
+						name, RelationGetRelationName(rel), provider->display_name,
+						entity->name),
+				 closest ?
+				 errhint("Perhaps you meant \"%s\". A column may read another field with OPTIONS (field '...'), or any name with the table option strict_columns 'false'.",
+						 closest) :
+				 errhint("A column may read another field with OPTIONS (field '...'), or any name with the table option strict_columns 'false'.")));
+	}
 }
 
 int

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "foreign/foreign.h"
+#include "utils/relcache.h"
 
 #include "http.h"
 #include "provider.h"
@@ -29,6 +30,7 @@ typedef struct CrmTableOptions
 	const CrmEntity *entity;
 	double		rows;			/* rows of the entity; < 0: the default */
 	bool		use_remote_estimate;	/* the table's, else the server's */
+	bool		strict_columns; /* every column must be a declared field */
 } CrmTableOptions;
 
 extern void crm_server_options(ForeignServer *server, CrmServerOptions *options);
@@ -37,6 +39,9 @@ extern void crm_table_options(ForeignTable *table,
 							  bool missing_ok, CrmTableOptions *options);
 extern char *crm_column_field(Oid relid, AttrNumber attnum,
 							  const CrmEntity *entity);
+extern void crm_check_columns(Relation rel, const CrmProvider *provider,
+							  const CrmEntity *entity,
+							  const CrmTableOptions *options);
 extern int	crm_page_size(const CrmServerOptions *server, const CrmEntity *entity);
 
 #endif							/* CRM_OPTION_H */

@@ -26,6 +26,16 @@ crm_find_provider(const char *name)
 	return NULL;
 }
 
+/* The index-th provider, or NULL past the last. */
+const CrmProvider *
+crm_provider_at(int index)
+{
+	for (int i = 0; providers[i]; i++)
+		if (i == index)
+			return providers[i];
+	return NULL;
+}
+
 /* "a, b, c" for hints. */
 const char *
 crm_provider_names(void)

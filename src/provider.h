@@ -87,6 +87,7 @@ typedef struct CrmColumn
 	const char *name;
 	const char *type;
 	uint32		flags;
+	const char *description;	/* the vendor's, for COMMENT ON COLUMN */
 	const char *field;			/* JSON path when it is not the name */
 } CrmColumn;
 
@@ -112,6 +113,7 @@ typedef struct CrmEntity
 	const CrmColumn *columns;	/* terminated by a NULL name */
 	const CrmFilter *filters;	/* terminated by a NULL column */
 	uint32		writes;			/* CRM_WRITE_* the API offers */
+	const char *description;	/* what the entity is, for COMMENT ON TABLE */
 } CrmEntity;
 
 /* A rendered query parameter: the filter it came from and its values. */
@@ -151,14 +153,30 @@ typedef struct CrmRequest
 	json_t	   *body;			/* NULL for none */
 } CrmRequest;
 
+/* An option a provider adds to the generic ones, and where it goes. */
+typedef enum CrmOptionPlace
+{
+	CRM_OPTION_SERVER,
+	CRM_OPTION_USER_MAPPING
+} CrmOptionPlace;
+
+typedef struct CrmProviderOption
+{
+	const char *name;
+	CrmOptionPlace place;
+	bool		secret;			/* a credential: never shown, user mappings only */
+} CrmProviderOption;
+
 typedef struct CrmProvider
 {
 	const char *name;			/* server option provider = ... */
 	const char *display_name;	/* for messages */
 	const CrmEntity *entities;	/* terminated by a NULL name */
-	const char *const *credential_options;	/* user mapping options */
+	const CrmProviderOption *options;	/* terminated by a NULL name */
 	const char *credential_hint;	/* what a user mapping needs */
 	const char *naive_time_zone;	/* zone of times sent without one */
+	const char *url_example;	/* an account's base URL, for hints */
+	const char *const *api_paths;	/* path prefixes crm_fdw appends to url */
 
 	/*
 	 * Checks the user mapping's options and appends "Header: value" strings
@@ -203,6 +221,7 @@ typedef struct CrmProvider
 
 /* provider.c */
 extern const CrmProvider *crm_find_provider(const char *name);
+extern const CrmProvider *crm_provider_at(int index);
 extern const char *crm_provider_names(void);
 extern const CrmEntity *crm_find_entity(const CrmProvider *provider,
 										const char *name);

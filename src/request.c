@@ -169,6 +169,56 @@ cache_clear(CrmStatementCache *cache)
 	cache->bytes = 0;
 }
 
+/* crm_fdw.log_requests: every request as a NOTICE and a server log line. */
+bool		crm_log_requests = false;
+
+/*
+ * What was asked and what came of it.  The message holds what a test can
+ * compare (method, path, body, status, retries, the cache); DETAIL the
+ * bytes and milliseconds, which vary.  Credentials travel only in headers,
+ * which are never shown.
+ */
+static void
+log_request(CrmTarget *target, CrmRequest *request, const char *body,
+			const CrmHttpResponse *response)
+{
+	StringInfoData what;
+	StringInfoData outcome;
+	char	   *detail = NULL;
+
+	initStringInfo(&what);
+	appendStringInfo(&what, "%s %s", request->method, request->path.data);
+	if (body)
+		appendStringInfo(&what, " %s", body);
+
+	initStringInfo(&outcome);
+	if (response == NULL)
+		appendStringInfoString(&outcome, "answered by the statement cache");
+	else
+	{
+		if (response->transport_failed)
+			appendStringInfo(&outcome, "no answer (%s)", response->transport_error);
+		else
+			appendStringInfo(&outcome, "HTTP %ld", response->status);
+		if (response->retries > 0)
+			appendStringInfo(&outcome, " after %d %s", response->retries,
+							 response->retries == 1 ? "retry" : "retries");
+		detail = psprintf("%zu bytes in %.3f ms from server \"%s\".",
+						  response->bytes, response->wait_ms, target->server_name);
+	}
+
+	/* the same line for the server's log and for the session */
+	ereport(LOG_SERVER_ONLY,
+			(errmsg("crm_fdw request: %s -> %s",
+					crm_utf8_for_message(what.data), outcome.data),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 errhidestmt(true)));
+	ereport(NOTICE,
+			(errmsg("crm_fdw request: %s -> %s",
+					crm_utf8_for_message(what.data), outcome.data),
+			 detail ? errdetail_internal("%s", detail) : 0));
+}
+
 /* A printable, short, credential-free excerpt of an answer body. */
 static char *
 excerpt(CrmTarget *target, const char *body, size_t len)
@@ -222,6 +272,10 @@ status_hint(CrmTarget *target, long status)
 						   target->provider->display_name);
 		case 403:
 			return errhint("The credentials lack permission for this, or a proxy in front of the API refused the request.");
+		case 400:
+		case 422:
+			return errhint("%s refused a value this statement sent (its reason is in DETAIL): check the conditions and the values written.",
+						   target->provider->display_name);
 		case 404:
 			return errhint("Check the url option of server \"%s\" and the entity of the foreign table.",
 						   target->server_name);
@@ -230,7 +284,8 @@ status_hint(CrmTarget *target, long status)
 		default:
 			if (status >= 500)
 				return errhint("The CRM failed to answer; retrying later may help.");
-			return 0;
+			return errhint("Check the url option of server \"%s\": the answer did not come from %s's API as crm_fdw knows it.",
+						   target->server_name, target->provider->display_name);
 	}
 }
 
@@ -326,6 +381,8 @@ decode_answer(CrmTarget *target, CrmRequest *request, const char *body,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("%s answered HTTP %ld with an empty body",
 						target->provider->display_name, status),
+				 errhint("Something between crm_fdw and %s may have failed; check the url option of server \"%s\", and retry.",
+						 target->provider->display_name, target->server_name),
 				 errcontext("%s %s", request->method, request->path.data)));
 
 	answer = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
@@ -338,6 +395,8 @@ decode_answer(CrmTarget *target, CrmRequest *request, const char *body,
 						   decode_error_text(&jerr), jerr.position,
 						   excerpt(target, body, len),
 						   content_type ? content_type : "no content type"),
+				 errhint("A proxy or gateway in front of %s may have answered instead of the API; check the url option of server \"%s\".",
+						 target->provider->display_name, target->server_name),
 				 errcontext("%s %s", request->method, request->path.data)));
 	return answer;
 }
@@ -399,6 +458,8 @@ crm_send(CrmTarget *target, CrmRequest *request, bool missing_ok,
 			delta.cached = 1;
 			crm_counters_add(counters, &delta);
 			crm_stats_add(target->serverid, &delta);
+			if (crm_log_requests)
+				log_request(target, request, NULL, NULL);
 			if (cached->body == NULL)
 				return NULL;
 			return decode_answer(target, request, cached->body, cached->len,
@@ -419,6 +480,8 @@ crm_send(CrmTarget *target, CrmRequest *request, bool missing_ok,
 	delta.wait_ms = response.wait_ms;
 	crm_counters_add(counters, &delta);
 	crm_stats_add(target->serverid, &delta);
+	if (crm_log_requests)
+		log_request(target, request, body, &response);
 
 	if (response.transport_failed)
 		report_transport_error(target, request, &response);
@@ -477,6 +540,8 @@ crm_fetch_page(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
 					 errmsg("%s request failed", target->provider->display_name),
 					 errdetail("%s", crm_utf8_for_message(crm_http_redact(target->conn->http,
 																		  error))),
+					 errhint("%s reported the failure in an answer that was otherwise a success; check the conditions of the query.",
+							 target->provider->display_name),
 					 errcontext("%s %s", request.method, request.path.data)));
 		if (!json_is_array(rows))
 			elog(ERROR, "provider returned rows that are not an array");

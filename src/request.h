@@ -44,6 +44,8 @@ typedef struct CrmTarget
 	CrmStatementCache *cache;	/* NULL: no caching */
 } CrmTarget;
 
+extern bool crm_log_requests;
+
 extern void crm_target_init(CrmTarget *target, ForeignServer *server);
 extern void crm_target_connect(CrmTarget *target, Oid userid, EState *estate);
 extern json_t *crm_send(CrmTarget *target, CrmRequest *request,

@@ -293,6 +293,8 @@ store_row(CrmScanState *s, json_t *row, TupleTableSlot *slot)
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("%s returned a %s where a row object was expected",
 						s->target.provider->display_name, crm_json_type_name(row)),
+				 errhint("The answer does not have the shape %s documents; check the url option of the server.",
+						 s->target.provider->display_name),
 				 errcontext("foreign table \"%s\"", s->convs[0].relname)));
 
 	for (int i = 0; i < s->nconvs; i++)

@@ -51,10 +51,22 @@ crm_stats_add(Oid serverid, const CrmCounters *delta)
 	crm_counters_add(&entry->counters, delta);
 }
 
-PG_FUNCTION_INFO_V1(crm_fdw_stats);
+/* Milliseconds as numeric with three decimals: microseconds, no float noise. */
+static Datum
+milliseconds_numeric(double ms)
+{
+	return DirectFunctionCall2(numeric_round,
+							   DirectFunctionCall1(float8_numeric, Float8GetDatum(ms)),
+							   Int32GetDatum(3));
+}
 
-Datum
-crm_fdw_stats(PG_FUNCTION_ARGS)
+/*
+ * The session's totals, one row per server.  Version 1.0 of the extension
+ * declared seven columns (no cached, wait_ms as float8); a database not yet
+ * updated keeps calling that shape.
+ */
+static void
+stats_rows(FunctionCallInfo fcinfo, bool with_cached)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS scan;
@@ -63,28 +75,49 @@ crm_fdw_stats(PG_FUNCTION_ARGS)
 	/* spelled InitMaterializedSRF from 15.1 on; this name works on every 15.x */
 	SetSingleFuncCall(fcinfo, 0);
 	if (session_stats == NULL)
-		return (Datum) 0;
+		return;
 
 	hash_seq_init(&scan, session_stats);
 	while ((entry = (CrmStatsEntry *) hash_seq_search(&scan)) != NULL)
 	{
 		ForeignServer *server = GetForeignServerExtended(entry->serverid,
 														 FSV_MISSING_OK);
-		Datum		values[7];
-		bool		nulls[7] = {false};
+		Datum		values[8];
+		bool		nulls[8] = {false};
+		int			n = 0;
 
 		/* a server dropped since: its totals go with it */
 		if (server == NULL)
 			continue;
-		values[0] = CStringGetTextDatum(server->servername);
-		values[1] = Int64GetDatum(entry->counters.requests);
-		values[2] = Int64GetDatum(entry->counters.pages);
-		values[3] = Int64GetDatum(entry->counters.rows);
-		values[4] = Int64GetDatum(entry->counters.bytes);
-		values[5] = Int64GetDatum(entry->counters.retries);
-		values[6] = Float8GetDatum(entry->counters.wait_ms);
+		values[n++] = CStringGetTextDatum(server->servername);
+		values[n++] = Int64GetDatum(entry->counters.requests);
+		if (with_cached)
+			values[n++] = Int64GetDatum(entry->counters.cached);
+		values[n++] = Int64GetDatum(entry->counters.pages);
+		values[n++] = Int64GetDatum(entry->counters.rows);
+		values[n++] = Int64GetDatum(entry->counters.bytes);
+		values[n++] = Int64GetDatum(entry->counters.retries);
+		values[n++] = with_cached ? milliseconds_numeric(entry->counters.wait_ms) :
+			Float8GetDatum(entry->counters.wait_ms);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+PG_FUNCTION_INFO_V1(crm_fdw_stats);
+
+Datum
+crm_fdw_stats(PG_FUNCTION_ARGS)
+{
+	stats_rows(fcinfo, false);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(crm_fdw_stats_1_1);
+
+Datum
+crm_fdw_stats_1_1(PG_FUNCTION_ARGS)
+{
+	stats_rows(fcinfo, true);
 	return (Datum) 0;
 }
 

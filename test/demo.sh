@@ -21,10 +21,19 @@ psql_demo() {
 		"$PG_BIN/psql" -X -h "$WORKDIR" -p "$PGPORT" -U crm -d postgres "$@"
 }
 
+# how another terminal reaches this cluster while the demo runs (any OS
+# user: the socket directory is world-readable and the cluster trusts it)
+CONNECT="$PG_BIN/psql -h $WORKDIR -p $PGPORT -U crm -d postgres"
+
 log "showcase"
-psql_demo -v ON_ERROR_STOP=1 -f "$WORKDIR/demo.sql"
+# the showcase prints and goes on: never a pager, whatever the terminal's size
+psql_demo -P pager=off -v ON_ERROR_STOP=1 -f "$WORKDIR/demo.sql"
 
 if [ -t 0 ] && [ -t 1 ]; then
-	log "you are in psql on the demo database: try \\d crm.* or SELECT * FROM crm.stages; \\q ends the demo"
+	log "a second psql can join while this one runs: $CONNECT"
+	log "you are in psql on the demo database: try \\d crm.* or SELECT * FROM crm.stages; \\q ends the demo and removes everything it started"
 	psql_demo
+else
+	log "no terminal attached: the interactive psql was skipped, and the demo's cluster and emulator are gone now"
+	log "to be left in psql on the demo database, run ./test/demo.sh from a terminal"
 fi

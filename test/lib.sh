@@ -17,6 +17,36 @@ APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 
 log() { printf '== %s\n' "$*" >&2; }
 
+# The caller's locale must not matter: a cluster made under LANG unset is
+# SQL_ASCII, and psql aligns columns by the locale's idea of a character.
+# Every run uses a UTF-8 locale that exists on the machine, whatever the
+# shell had; ensure_utf8_locale installs one if there is none.
+for v in $(env | sed -n 's/^\(LC_[A-Z_]*\|LANG\|LANGUAGE\)=.*/\1/p'); do unset "$v"; done
+
+# Prints the first UTF-8 locale "locale -a" lists, preferring C.UTF-8.
+find_utf8_locale() {
+	local all
+	all=$(locale -a 2>/dev/null || true)
+	for l in C.utf8 C.UTF-8 en_US.utf8 en_US.UTF-8; do
+		if grep -qx "$l" <<<"$all"; then echo "$l"; return 0; fi
+	done
+	grep -i -m1 -E '\.utf-?8$' <<<"$all" || return 1
+}
+
+ensure_utf8_locale() {
+	if ! UTF8_LOCALE=$(find_utf8_locale); then
+		log "no UTF-8 locale on this machine: installing one"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends locales >/dev/null
+		as_root sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+		as_root locale-gen >/dev/null
+		UTF8_LOCALE=$(find_utf8_locale) || { log "could not install a UTF-8 locale"; return 1; }
+	fi
+	# LANG, not LC_ALL: pg_regress keeps its messages English with LC_MESSAGES
+	export LANG="$UTF8_LOCALE"
+	export UTF8_LOCALE
+}
+
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
 		"$@"
@@ -104,6 +134,7 @@ stop_emulator() {
 # fresh random credentials for the emulator (not secrets, handled as such).
 prepare_run() {
 	ensure_packages
+	ensure_utf8_locale
 	build_and_install
 	make_workdir
 	CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$(new_token)"
@@ -119,7 +150,7 @@ start_cluster() {
 	PGDATA_DIR="$WORKDIR/data"
 	PGPORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 	as_run_user "$PG_BIN/initdb" -D "$PGDATA_DIR" --auth=trust --username=crm \
-		--no-instructions >"$WORKDIR/initdb.log" 2>&1
+		--encoding=UTF8 --locale="$UTF8_LOCALE" --no-instructions >"$WORKDIR/initdb.log" 2>&1
 	as_run_user "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORKDIR/postgres.log" -w \
 		-o "-c port=$PGPORT -c listen_addresses='' -c unix_socket_directories='$WORKDIR'" \
 		start >/dev/null

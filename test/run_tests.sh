@@ -48,7 +48,7 @@ export CRM_TEST_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN"
 as_run_user "$PG_REGRESS" \
 	--temp-instance="$WORKDIR/regress/tmp_check" \
 	--inputdir="$WORKDIR/regress" --outputdir="$WORKDIR/regress" \
-	--bindir="$PG_BIN" --dbname=contrib_regression \
+	--bindir="$PG_BIN" --dbname=contrib_regression --encoding=UTF8 \
 	--temp-config="$REPO/test/regress.conf" \
 	$TESTS >"$WORKDIR/regress/run.log" 2>&1
 regress_rc=$?

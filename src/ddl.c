@@ -1,0 +1,119 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.c
+ *		crm_fdw's event trigger: checks a foreign table's entity when the
+ *		table is created or altered, and comments the tables IMPORT FOREIGN
+ *		SCHEMA made.
+ *
+ * The option validator sees neither the server nor the table's name, so a
+ * misspelt entity (or a table named after none) would surface only at the
+ * first query.  At ddl_command_end both are known: the mistake becomes an
+ * ERROR of the statement that made it, and the statement rolls back.
+ *
+ * Touches only foreign tables of crm_fdw servers; never sends a request.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "crm_json.h"
+
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "foreign/foreign.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "ddl.h"
+#include "import.h"
+#include "option.h"
+
+/* Whether a server belongs to this FDW, whatever the wrapper is named. */
+static bool
+is_crm_server(Oid serverid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
+	FmgrInfo	handler;
+
+	if (!OidIsValid(fdw->fdwhandler))
+		return false;
+	fmgr_info(fdw->fdwhandler, &handler);
+	return handler.fn_addr == crm_fdw_handler;
+}
+
+static void
+check_table(Oid relid, bool imported)
+{
+	ForeignTable *table;
+	CrmServerOptions server;
+	CrmTableOptions options;
+	Relation	rel;
+
+	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
+		return;
+	table = GetForeignTable(relid);
+	if (!is_crm_server(table->serverid))
+		return;
+
+	crm_server_options(GetForeignServer(table->serverid), &server);
+	/* an entity the provider does not have is an ERROR here */
+	crm_table_options(table, &server, false, &options);
+
+	if (imported)
+	{
+		rel = table_open(relid, AccessShareLock);
+		crm_comment_imported_table(rel, server.provider, options.entity);
+		table_close(rel, AccessShareLock);
+	}
+}
+
+PG_FUNCTION_INFO_V1(crm_fdw_ddl_command_end);
+
+Datum
+crm_fdw_ddl_command_end(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	bool		imported;
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_fdw_ddl_command_end() must be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	imported = trigdata->tag == CMDTAG_IMPORT_FOREIGN_SCHEMA;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
+					" WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND objsubid = 0", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_event_trigger_ddl_commands()");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		objid = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+		/* the list must outlive SPI's memory */
+		if (!isnull)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			relids = list_append_unique_oid(relids, DatumGetObjectId(objid));
+			MemoryContextSwitchTo(spi);
+		}
+	}
+	SPI_finish();
+
+	foreach(lc, relids)
+		check_table(lfirst_oid(lc), imported);
+
+	PG_RETURN_VOID();
+}
