@@ -3,18 +3,24 @@
 MODULE_big = crm_fdw
 OBJS = \
 	crm_fdw.o \
+	src/answer.o \
+	src/calls.o \
+	src/compose.o \
 	src/connection.o \
 	src/ddl.o \
-	src/deparse.o \
 	src/http.o \
 	src/import.o \
 	src/json_datum.o \
 	src/modify.o \
 	src/option.o \
+	src/paging.o \
 	src/plan.o \
 	src/provider.o \
+	src/providers/amocrm.o \
 	src/providers/pipedrive.o \
+	src/pushdown.o \
 	src/request.o \
+	src/rowset.o \
 	src/scan.o \
 	src/stats.o
 
@@ -42,6 +48,10 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies; every object depends on every header
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
+
+clean: clean-providers
+clean-providers:
+	rm -f src/providers/*.o src/providers/*.bc
 
 # the test list, for test/run_tests.sh
 print-regress:

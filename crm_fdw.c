@@ -3,9 +3,10 @@
  * crm_fdw.c
  *		Foreign data wrapper for CRM APIs: the handler and its callbacks.
  *
- * The callbacks stay short and delegate: src/deparse.c decides what the
- * API evaluates, src/scan.c runs scans, src/option.c owns options, and
- * src/providers/ describe each CRM.
+ * The callbacks stay short and delegate: src/plan.c plans (with
+ * src/pushdown.c deciding what the API evaluates), src/scan.c runs scans,
+ * src/modify.c writes, src/option.c owns options, and src/providers/
+ * describe each CRM.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,12 +16,9 @@
 
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
-#include "optimizer/planmain.h"
-#include "optimizer/restrictinfo.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "deparse.h"
 #include "import.h"
 #include "modify.h"
 #include "plan.h"
@@ -85,63 +83,8 @@ crmGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				  ForeignPath *best_path, List *tlist, List *scan_clauses,
 				  Plan *outer_plan)
 {
-	CrmRelInfo *info = (CrmRelInfo *) baserel->fdw_private;
-	CrmScanSpec spec;
-	List	   *fdw_exprs = NIL;
-	const char *missing;
-	ListCell   *lc;
-
-	memset(&spec, 0, sizeof(spec));
-	spec.entity_name = info->entity->name;
-
-	foreach(lc, scan_clauses)
-	{
-		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		CrmCondition *cond = palloc(sizeof(CrmCondition));
-
-		if (!crm_classify(root, baserel, info, rinfo->clause, cond))
-			continue;
-		if (cond->value)
-		{
-			cond->value_index = list_length(fdw_exprs);
-			fdw_exprs = lappend(fdw_exprs, cond->value);
-		}
-		spec.conditions = lappend(spec.conditions, cond);
-	}
-
-	missing = crm_missing_required(info->entity, spec.conditions);
-	if (missing)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
-				 errmsg("%s lists %s only for given %s values",
-						info->server_options.provider->display_name,
-						info->entity->name, missing),
-				 errhint("Add a condition such as WHERE %s = ... or %s IN (...), or join on %s.",
-						 missing, missing, missing)));
-
-	/*
-	 * The query needs at most limit_tuples rows from this scan if it is the
-	 * only relation, nothing reorders or filters rows after it, and the API
-	 * applies every condition exactly.  Then the first page asks for no more.
-	 */
-	if (root->limit_tuples > 0 && info->all_exact &&
-		best_path->path.param_info == NULL &&
-		bms_membership(root->all_baserels) == BMS_SINGLETON &&
-		root->parse->sortClause == NIL)
-		spec.limit_hint = (int) Min(root->limit_tuples, (double) INT_MAX);
-
-	spec.full_pages = crm_full_pages(info);
-
-	spec.retrieved_attrs = crm_retrieved_attrs(baserel, foreigntableid,
-											   scan_clauses);
-
-	/* PostgreSQL rechecks every condition, pushed or not */
-	return make_foreignscan(tlist,
-							extract_actual_clauses(scan_clauses, false),
-							baserel->relid,
-							fdw_exprs,
-							crm_spec_to_list(&spec),
-							NIL, NIL, outer_plan);
+	return crm_make_plan(root, baserel, foreigntableid, best_path, tlist,
+						 scan_clauses, outer_plan);
 }
 
 static void

@@ -107,6 +107,7 @@ crm_get_connection(UserMapping *user, const CrmProvider *provider)
 		provider->auth_headers(user->options, &headers);
 		crm_http_set_headers(entry->http, headers);
 		list_free_deep(headers);
+		entry->filters_state = CRM_FILTERS_UNKNOWN;
 		entry->ready = true;
 	}
 	return entry;

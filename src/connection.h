@@ -15,12 +15,21 @@
 #include "http.h"
 #include "provider.h"
 
+/* Whether the account applies the provider's optional list filters. */
+typedef enum CrmFiltersState
+{
+	CRM_FILTERS_UNKNOWN = 0,
+	CRM_FILTERS_ON,
+	CRM_FILTERS_OFF
+} CrmFiltersState;
+
 typedef struct CrmConnection
 {
 	Oid			umid;			/* hash key: the user mapping */
 	Oid			serverid;
 	CrmHttp    *http;
 	bool		ready;			/* credentials installed and current */
+	CrmFiltersState filters_state;	/* read once per connection */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
 } CrmConnection;

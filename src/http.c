@@ -26,6 +26,10 @@
 #include "utils/timestamp.h"
 #include "lib/stringinfo.h"
 #include "utils/wait_event.h"
+#include "common/pg_prng.h"
+#include "storage/proc.h"
+#include "access/xact.h"
+#include <math.h>
 
 #include "http.h"
 
@@ -49,9 +53,16 @@ struct CrmHttp
 	bool		too_large;
 	char		errbuf[CURL_ERROR_SIZE];
 	int			ncredentials;	/* trailing header lines that are secret */
+
+	/* when the last requests left, for requests_per_second: a ring */
+	TimestampTz *sent;
+	int			sent_cap;
+	int			sent_next;
 };
 
 static bool curl_initialized = false;
+
+static long retry_after_seconds(CURL *curl);
 
 static size_t
 write_answer(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -139,6 +150,7 @@ crm_http_destroy(CrmHttp *http)
 	wipe_headers(http->body_headers);
 	curl_easy_cleanup(http->curl);
 	free(http->buf);
+	free(http->sent);
 	free(http);
 }
 
@@ -238,11 +250,6 @@ crm_http_redact(CrmHttp *http, const char *text)
 	return result;
 }
 
-static bool
-is_idempotent(const char *method)
-{
-	return strcmp(method, "POST") != 0;
-}
 
 /* Did the request leave the client?  Then a failure leaves its fate open. */
 static bool
@@ -279,7 +286,7 @@ setopt_failed(CURLcode code)
 static void
 perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 			 const char *method, const char *url, const char *body,
-			 CrmHttpResponse *response, curl_off_t *retry_after)
+			 bool idempotent, CrmHttpResponse *response, long *retry_after)
 {
 	CURL	   *curl = http->curl;
 	CURLcode	code;
@@ -319,7 +326,7 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 	 * before any answer byte: for a POST the server may have acted on, that
 	 * would write twice.  A fresh connection has no such race.
 	 */
-	if (!is_idempotent(method))
+	if (!idempotent)
 		SETOPT(curl, CURLOPT_FRESH_CONNECT, 1L);
 
 	if (strcmp(method, "GET") == 0)
@@ -398,29 +405,84 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
 		content_type)
 		response->content_type = pstrdup(content_type);
-	if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, retry_after) != CURLE_OK)
-		*retry_after = -1;
+	*retry_after = retry_after_seconds(curl);
+}
+
+/*
+ * The Retry-After header's seconds, or -1 when there is none: libcurl's
+ * CURLINFO_RETRY_AFTER says 0 for "no header", which would make every
+ * retry immediate.  An HTTP date is taken as "no advice".
+ */
+static long
+retry_after_seconds(CURL *curl)
+{
+	struct curl_header *header;
+	char	   *end;
+	long		seconds;
+
+	if (curl_easy_header(curl, "Retry-After", 0, CURLH_HEADER, -1, &header) != CURLHE_OK)
+		return -1;
+	errno = 0;
+	seconds = strtol(header->value, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (end == header->value || *end != '\0' || errno != 0 || seconds < 0)
+		return -1;
+	return seconds;
+}
+
+/*
+ * Exponential backoff with full jitter: before retry n (from 0) a random
+ * wait of up to base * 2^n, capped, so that clients that failed together
+ * do not retry together.
+ */
+static long
+backoff_ms(int attempt)
+{
+	long		ceiling = Min((long) CRM_BACKOFF_BASE_MS << Min(attempt, 10),
+							  CRM_BACKOFF_MAX_MS);
+
+	return (long) (pg_prng_double(&pg_global_prng_state) * ceiling);
+}
+
+/* Milliseconds left before statement_timeout; -1 if there is none. */
+static long
+statement_time_left_ms(void)
+{
+	long		secs;
+	int			usecs;
+	long		elapsed;
+
+	if (StatementTimeout <= 0)
+		return -1;
+	TimestampDifference(GetCurrentStatementStartTimestamp(),
+						GetCurrentTimestamp(), &secs, &usecs);
+	elapsed = secs * 1000 + usecs / 1000;
+	return Max(StatementTimeout - elapsed, 0);
 }
 
 /*
  * Transient failures worth another attempt, and how long to wait first.
- * A POST is retried only when the server cannot have acted on it: it never
- * left this machine, or the rate limiter turned it away.
+ * A request that is not idempotent is retried only when the server cannot
+ * have acted on it: it never left this machine, or the rate limiter turned
+ * it away.  A wait that statement_timeout would cut short is not begun:
+ * the failure is reported instead.
  */
 static bool
-should_retry(const char *method, const CrmHttpResponse *response,
-			 curl_off_t retry_after, int attempt, long *delay_ms)
+should_retry(bool idempotent, const CrmHttpResponse *response,
+			 long retry_after, int attempt, long *delay_ms)
 {
 	bool		transient;
+	long		left;
 
 	if (response->transport_failed)
 		transient = response->transient &&
-			(!response->outcome_unknown || is_idempotent(method));
+			(!response->outcome_unknown || idempotent);
 	else if (response->status == 429)
 		transient = true;
 	else if (response->status == 502 || response->status == 503 ||
 			 response->status == 504)
-		transient = is_idempotent(method);
+		transient = idempotent;
 	else
 		transient = false;
 
@@ -431,11 +493,13 @@ should_retry(const char *method, const CrmHttpResponse *response,
 	{
 		if (retry_after * 1000 > CRM_RETRY_AFTER_MAX_MS)
 			return false;
-		*delay_ms = (long) retry_after * 1000;
+		*delay_ms = retry_after * 1000;
 	}
 	else
-		*delay_ms = Min((long) CRM_BACKOFF_BASE_MS << Min(attempt, 10),
-						CRM_BACKOFF_MAX_MS);
+		*delay_ms = backoff_ms(attempt);
+	left = statement_time_left_ms();
+	if (left >= 0 && *delay_ms >= left)
+		return false;
 	return true;
 }
 
@@ -458,21 +522,66 @@ interruptible_sleep(long ms)
 	}
 }
 
+/*
+ * requests_per_second: waits until sending now keeps every window of the
+ * limit's length within its count.  A rate of r allows floor(r) requests a
+ * second (one every 1/r seconds below 1); a few milliseconds of margin
+ * keep the server's clock, which sees them arrive, from counting more.
+ */
+#define CRM_RATE_MARGIN_MS	20
+
+static void
+wait_for_rate(CrmHttp *http, double rate)
+{
+	int			count;
+	int64		window_us;
+	TimestampTz oldest;
+	TimestampTz now;
+
+	if (rate <= 0)
+		return;
+	count = rate >= 1 ? (int) floor(rate) : 1;
+	window_us = rate >= 1 ? USECS_PER_SEC : (int64) (USECS_PER_SEC / rate);
+	if (http->sent_cap != count)
+	{
+		TimestampTz *ring = calloc(count, sizeof(TimestampTz));
+
+		if (ring == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		free(http->sent);
+		http->sent = ring;
+		http->sent_cap = count;
+		http->sent_next = 0;
+	}
+	/* the request count ago, if it is in the window, holds this one back */
+	oldest = http->sent[http->sent_next];
+	now = GetCurrentTimestamp();
+	if (oldest != 0 && now < oldest + window_us + CRM_RATE_MARGIN_MS * 1000)
+		interruptible_sleep((long) ((oldest + window_us - now) / 1000) +
+							CRM_RATE_MARGIN_MS);
+	http->sent[http->sent_next] = GetCurrentTimestamp();
+	http->sent_next = (http->sent_next + 1) % count;
+}
+
 void
 crm_http_request(CrmHttp *http, const CrmHttpSettings *settings,
 				 const char *method, const char *url, const char *body,
-				 CrmHttpResponse *response)
+				 bool idempotent, CrmHttpResponse *response)
 {
 	memset(response, 0, sizeof(*response));
 
 	for (int attempt = 0;; attempt++)
 	{
-		curl_off_t	retry_after;
+		long		retry_after;
 		long		delay_ms;
 
-		perform_once(http, settings, method, url, body, response, &retry_after);
+		wait_for_rate(http, settings->requests_per_second);
+		perform_once(http, settings, method, url, body, idempotent, response,
+					 &retry_after);
 		if (attempt >= settings->max_retries ||
-			!should_retry(method, response, retry_after, attempt, &delay_ms))
+			!should_retry(idempotent, response, retry_after, attempt, &delay_ms))
 			break;
 		interruptible_sleep(delay_ms);
 		response->wait_ms += delay_ms;

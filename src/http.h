@@ -20,6 +20,7 @@ typedef struct CrmHttpSettings
 	long		connect_timeout_ms;
 	long		request_timeout_ms;
 	int			max_retries;	/* extra attempts after a transient failure */
+	double		requests_per_second;	/* 0: no limit */
 } CrmHttpSettings;
 
 /* What happened to one request; valid until the handle's next request. */
@@ -46,6 +47,7 @@ extern void crm_http_set_headers(CrmHttp *http, List *header_lines);
 extern char *crm_http_redact(CrmHttp *http, const char *text);
 extern void crm_http_request(CrmHttp *http, const CrmHttpSettings *settings,
 							 const char *method, const char *url,
-							 const char *body, CrmHttpResponse *response);
+							 const char *body, bool idempotent,
+							 CrmHttpResponse *response);
 
 #endif							/* CRM_HTTP_H */

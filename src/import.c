@@ -154,9 +154,19 @@ crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
 		appendStringInfo(&buf, ": %s", entity->description);
 	else
 		appendStringInfoChar(&buf, '.');
-	appendStringInfo(&buf, " Read from GET %s", entity->list_path);
+	if (entity->constant_rows)
+	{
+		appendStringInfo(&buf, " Rows %s documents: no request reads them. Read-only.",
+						 provider->display_name);
+		return buf.data;
+	}
+	appendStringInfo(&buf, " Read from %s %s",
+					 provider->default_method ? provider->default_method : "GET",
+					 entity->list_path);
 	if (entity->item_path)
-		appendStringInfo(&buf, ", one by one from GET %s", entity->item_path);
+		appendStringInfo(&buf, ", one by one from %s %s",
+						 provider->default_method ? provider->default_method : "GET",
+						 entity->item_path);
 	appendStringInfoString(&buf, ".");
 
 	if (entity->key && entity->item_path)
@@ -171,10 +181,16 @@ crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
 		else if (entity->key && strcmp(f->column, entity->key) == 0 &&
 				 entity->item_path)
 			continue;
-		appendStringInfo(&buf, "%s%s", sep, f->column);
+		appendStringInfo(&buf, "%s%s", sep, crm_column_name_of(entity, f->column));
 		append_ops(&buf, f->ops);
-		if (f->required)
+		if (f->pair_column)
+			appendStringInfo(&buf, " with %s", crm_column_name_of(entity, f->pair_column));
+		if (f->in_path && f->domain)
+			appendStringInfoString(&buf, " (else each in turn)");
+		else if (f->required)
 			appendStringInfoString(&buf, " required");
+		if (f->account_feature)
+			appendStringInfoString(&buf, " where the account filters");
 		sep = ", ";
 	}
 	if (sep[0] != '\0')

@@ -97,7 +97,7 @@ kind_of_type(Oid typid)
 
 void
 crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
-			  const char *field)
+			  const char *field, CrmValueFormat wire, const char *time_zone)
 {
 	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	Oid			input_fn;
@@ -115,7 +115,15 @@ crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
 	conv->attname = pstrdup(NameStr(attr->attname));
 	conv->typid = attr->atttypid;
 	conv->typmod = attr->atttypmod;
+	conv->wire = wire;
+	conv->time_zone = time_zone ? time_zone : "UTC";
 
+	/* "^" climbs from an unnested row to the items around it */
+	while (*copy == '^')
+	{
+		conv->up++;
+		copy++;
+	}
 	for (key = strtok_r(copy, ".", &saveptr); key;
 		 key = strtok_r(NULL, ".", &saveptr))
 		keys = lappend(keys, key);
@@ -138,28 +146,56 @@ crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
 		conv->kind = kind_of_type(conv->typid);
 }
 
-/* Follows the column's path; a number steps into an array. */
-json_t *
-crm_json_lookup(json_t *row, const CrmColumnConv *conv)
+/*
+ * Follows path[from..] from value: a key steps into an object, a number
+ * into an array, and "*" maps the rest of the path over an array's
+ * elements, making a new array ("_embedded.contacts.*.id": the ids).
+ */
+static json_t *
+follow_path(json_t *value, char **path, int from, int len)
 {
-	json_t	   *value = row;
-
-	for (int i = 0; i < conv->path_len && value; i++)
+	for (int i = from; i < len && value; i++)
 	{
+		if (strcmp(path[i], "*") == 0)
+		{
+			json_t	   *mapped;
+
+			if (!json_is_array(value))
+				return NULL;
+			mapped = json_array();
+			for (size_t j = 0; j < json_array_size(value); j++)
+			{
+				json_t	   *element = follow_path(json_array_get(value, j), path,
+												  i + 1, len);
+
+				json_array_append_new(mapped, element ? json_incref(element) : json_null());
+			}
+			return mapped;
+		}
 		if (json_is_object(value))
-			value = json_object_get(value, conv->path[i]);
+			value = json_object_get(value, path[i]);
 		else if (json_is_array(value))
 		{
 			char	   *end;
-			long		index = strtol(conv->path[i], &end, 10);
+			long		index = strtol(path[i], &end, 10);
 
-			value = (*end == '\0' && end != conv->path[i] && index >= 0) ?
+			value = (*end == '\0' && end != path[i] && index >= 0) ?
 				json_array_get(value, (size_t) index) : NULL;
 		}
 		else
 			value = NULL;
 	}
 	return value;
+}
+
+/* Follows the column's path from its row, or the items around it ("^"). */
+json_t *
+crm_json_lookup(const CrmRow *row, const CrmColumnConv *conv)
+{
+	if (conv->up > row->depth)
+		return NULL;
+	return follow_path(row->levels[row->depth - conv->up], conv->path, 0,
+					   conv->path_len);
 }
 
 const char *
@@ -346,8 +382,8 @@ cannot_convert(const CrmColumnConv *conv, json_t *value, Oid typid)
 }
 
 /*
- * Times without a zone (Pipedrive v1 "2026-01-31 12:00:00") are in the API's
- * zone, never the session's.
+ * Times without a zone (Pipedrive v1 "2026-01-31 12:00:00", SalesMan's
+ * wall clock) are in the API's zone, never the session's.
  */
 static char *
 with_zone(char *text, const char *naive_zone)
@@ -362,6 +398,49 @@ with_zone(char *text, const char *naive_zone)
 	return psprintf("%s %s", text, naive_zone);
 }
 
+/*
+ * Seconds since the epoch as ISO text the column's input function reads
+ * whatever the DateStyle: an instant for timestamptz, the zone's wall
+ * clock for timestamp and date.  NULL if the value is no whole number.
+ */
+static char *
+unix_text(const CrmColumnConv *conv, Oid base, json_t *value)
+{
+	int64		seconds;
+	TimestampTz instant;
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+
+	if (json_is_integer(value))
+		seconds = json_integer_value(value);
+	else if (json_is_real(value) && floor(json_real_value(value)) == json_real_value(value))
+		seconds = (int64) json_real_value(value);
+	else if (json_is_string(value) && json_string_length(value) > 0 &&
+			 strspn(json_string_value(value), "-0123456789") == json_string_length(value))
+		seconds = strtoll(json_string_value(value), NULL, 10);
+	else
+		return NULL;
+	if (seconds < -((int64) 1 << 40) || seconds > ((int64) 1 << 40))
+		return NULL;
+	instant = (seconds - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) *
+		USECS_PER_SEC;
+	if (base == TIMESTAMPTZOID)
+	{
+		if (timestamp2tm(instant, NULL, &tm, &fsec, NULL, NULL) != 0)
+			return NULL;
+		return psprintf("%04d-%02d-%02d %02d:%02d:%02d+00%s", tm.tm_year > 0 ? tm.tm_year : 1 - tm.tm_year,
+						tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+						tm.tm_year > 0 ? "" : " BC");
+	}
+	if (timestamp2tm(instant, &tz, &tm, &fsec, NULL, pg_tzset(conv->time_zone)) != 0)
+		return NULL;
+	if (base == DATEOID)
+		return psprintf("%04d-%02d-%02d", tm.tm_year, tm.tm_mon, tm.tm_mday);
+	return psprintf("%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year, tm.tm_mon,
+					tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 /* A JSON value (not null) into a Datum of a column that is not an array. */
 static Datum
 convert_one(const CrmColumnConv *conv, json_t *value, const char *naive_zone,
@@ -369,6 +448,20 @@ convert_one(const CrmColumnConv *conv, json_t *value, const char *naive_zone,
 {
 	CrmConvKind kind = conv->kind;
 	char	   *text;
+
+	if (conv->wire == CRM_FMT_UNIX)
+	{
+		Oid			base = getBaseType(conv->typid);
+
+		if (base == TIMESTAMPTZOID || base == TIMESTAMPOID || base == DATEOID)
+		{
+			text = unix_text(conv, base, value);
+			if (text == NULL)
+				cannot_convert(conv, value, conv->typid);
+			return InputFunctionCall((FmgrInfo *) &conv->input, text,
+									 conv->ioparam, conv->typmod);
+		}
+	}
 
 	if (kind == CRM_CONV_JSON)
 		text = crm_json_text(value);
@@ -456,9 +549,9 @@ convert_array(const CrmColumnConv *conv, json_t *value, const char *naive_zone)
 }
 
 Datum
-crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
-				  const char *naive_zone, bool *isnull)
+crm_json_to_datum(const CrmColumnConv *conv, json_t *value, bool *isnull)
 {
+	const char *naive_zone = conv->time_zone;
 	ConversionContext ctx;
 	ErrorContextCallback errcallback;
 	Datum		result;
@@ -519,13 +612,92 @@ instant_json(Timestamp ts, const char *attname)
 								tm.tm_hour, tm.tm_min, tm.tm_sec));
 }
 
+/* A wall-clock time of zone tz as the instant it is there; 0 on success. */
+int
+crm_wall_to_instant(Timestamp wall, pg_tz *tz, TimestampTz *instant)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+
+	if (timestamp2tm(wall, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return 1;
+	offset = DetermineTimeZoneOffset(&tm, tz);
+	return tm2timestamp(&tm, fsec, &offset, instant) != 0 ? 1 : 0;
+}
+
+/* An instant as the wall-clock time of zone tz; 0 on success. */
+int
+crm_instant_to_wall(TimestampTz instant, pg_tz *tz, Timestamp *wall)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+
+	if (timestamp2tm(instant, &offset, &tm, &fsec, NULL, tz) != 0)
+		return 1;
+	return tm2timestamp(&tm, fsec, NULL, wall) != 0 ? 1 : 0;
+}
+
+static void
+time_out_of_range(const char *attname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("column \"%s\": the API cannot store an infinite or out-of-range time",
+					attname)));
+}
+
+/*
+ * A time as the wire format wants it.  t is an instant, or (is_instant
+ * false) a wall-clock time of the API's zone, as timestamp columns hold.
+ */
+static json_t *
+time_json(int64 t, bool is_instant, CrmValueFormat wire, const char *zone,
+		  const char *attname)
+{
+	pg_tz	   *tz = pg_tzset(zone ? zone : "UTC");
+	TimestampTz instant = t;
+	Timestamp	wall = t;
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(t) || tz == NULL)
+		time_out_of_range(attname);
+	if (!is_instant && crm_wall_to_instant(t, tz, &instant) != 0)
+		time_out_of_range(attname);
+	if (is_instant && crm_instant_to_wall(t, tz, &wall) != 0)
+		time_out_of_range(attname);
+
+	switch (wire)
+	{
+		case CRM_FMT_UNIX:
+			return json_integer(instant / USECS_PER_SEC - (instant % USECS_PER_SEC < 0 ? 1 : 0) +
+								(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+		case CRM_FMT_LOCAL:
+		case CRM_FMT_DATE:
+			if (timestamp2tm(wall, NULL, &tm, &fsec, NULL, NULL) != 0)
+				time_out_of_range(attname);
+			if (wire == CRM_FMT_DATE)
+				return json_string(psprintf("%04d-%02d-%02d", tm.tm_year, tm.tm_mon,
+											tm.tm_mday));
+			return json_string(psprintf("%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year,
+										tm.tm_mon, tm.tm_mday, tm.tm_hour,
+										tm.tm_min, tm.tm_sec));
+		default:
+			return instant_json(instant, attname);
+	}
+}
+
 /*
  * A column's value as the JSON an API expects: numbers as numbers, json as
- * itself, arrays as arrays, times in UTC, dates in ISO form whatever the
- * session's DateStyle, and NULL as null.
+ * itself, arrays as arrays, dates in ISO form whatever the session's
+ * DateStyle, times as the column's wire format says (RFC 3339 in UTC unless
+ * it says otherwise), and NULL as null.
  */
 json_t *
-crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
+crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname,
+				  CrmValueFormat wire, const char *time_zone)
 {
 	Oid			base = getBaseType(typid);
 	Oid			elemtype;
@@ -591,14 +763,25 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
 							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 							 errmsg("column \"%s\": the API cannot store an infinite date",
 									attname)));
+				if (wire == CRM_FMT_UNIX || wire == CRM_FMT_LOCAL)
+				{
+					int			overflow = 0;
+					Timestamp	midnight = date2timestamp_opt_overflow(date, &overflow);
+
+					if (overflow != 0)
+						time_out_of_range(attname);
+					return time_json(midnight, false, wire, time_zone, attname);
+				}
 				j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
 				return json_string(psprintf("%04d-%02d-%02d", y, m, d));
 			}
 		case TIMESTAMPTZOID:
-			return instant_json(DatumGetTimestampTz(value), attname);
+			return time_json(DatumGetTimestampTz(value), true, wire, time_zone,
+							 attname);
 		case TIMESTAMPOID:
-			/* a timestamp column holds UTC wall-clock time, as it was read */
-			return instant_json(DatumGetTimestamp(value), attname);
+			/* a timestamp column holds the API zone's wall clock, as it was read */
+			return time_json(DatumGetTimestamp(value), false, wire, time_zone,
+							 attname);
 		case TIMEOID:
 			return time_of_day_json(DatumGetTimeADT(value));
 		case INTERVALOID:
@@ -631,7 +814,7 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname)
 		for (int i = 0; i < n; i++)
 			json_array_append_new(result,
 								  crm_datum_to_json(elems[i], elemtype, nulls[i],
-													attname));
+													attname, wire, time_zone));
 		return result;
 	}
 

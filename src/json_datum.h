@@ -13,7 +13,12 @@
 #include "crm_json.h"
 
 #include "access/attnum.h"
+#include "pgtime.h"
+
+#include "provider.h"
+#include "rowset.h"
 #include "fmgr.h"
+#include "datatype/timestamp.h"
 #include "utils/relcache.h"
 
 typedef enum CrmConvKind
@@ -33,6 +38,9 @@ typedef struct CrmColumnConv
 	const char *attname;
 	char	  **path;			/* JSON keys (or array indexes) to follow */
 	int			path_len;
+	int			up;				/* levels above an unnested row ("^") */
+	CrmValueFormat wire;		/* how the answer spells the value */
+	const char *time_zone;		/* of naive times and of wall-clock columns */
 	Oid			typid;
 	int32		typmod;
 	CrmConvKind kind;
@@ -44,17 +52,21 @@ typedef struct CrmColumnConv
 } CrmColumnConv;
 
 extern void crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
-						  const char *field);
-extern json_t *crm_json_lookup(json_t *row, const CrmColumnConv *conv);
+						  const char *field, CrmValueFormat wire,
+						  const char *time_zone);
+extern json_t *crm_json_lookup(const CrmRow *row, const CrmColumnConv *conv);
 extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
-							   const char *naive_zone, bool *isnull);
+							   bool *isnull);
 extern const char *crm_json_type_name(json_t *value);
 extern char *crm_json_text(json_t *value);
 extern void crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n);
 extern char *crm_from_utf8(const char *text);
 extern char *crm_to_utf8(const char *text);
 extern char *crm_utf8_for_message(const char *text);
+extern int	crm_wall_to_instant(Timestamp wall, pg_tz *tz, TimestampTz *instant);
+extern int	crm_instant_to_wall(TimestampTz instant, pg_tz *tz, Timestamp *wall);
 extern json_t *crm_datum_to_json(Datum value, Oid typid, bool isnull,
-								 const char *attname);
+								 const char *attname, CrmValueFormat wire,
+								 const char *time_zone);
 
 #endif							/* CRM_JSON_DATUM_H */

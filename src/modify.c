@@ -36,7 +36,9 @@
 #include "json_datum.h"
 #include "modify.h"
 #include "option.h"
+#include "compose.h"
 #include "request.h"
+#include "rowset.h"
 
 /* How many ids of already written rows an error lists. */
 #define CRM_WRITTEN_IDS_SHOWN	20
@@ -504,8 +506,12 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	{
 		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
 
-		crm_conv_init(&s->returning[i++], rel, attnum,
-					  crm_column_field(RelationGetRelid(rel), attnum, s->entity));
+		char	   *field = crm_column_field(RelationGetRelid(rel), attnum, s->entity);
+		const CrmColumn *column = crm_find_column_by_field(s->entity, field);
+
+		crm_conv_init(&s->returning[i++], rel, attnum, field,
+					  column ? column->wire : CRM_FMT_AUTO,
+					  s->target.server.time_zone);
 	}
 
 	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw write",
@@ -617,13 +623,19 @@ build_body(CrmModifyState *s, TupleTableSlot *slot)
 		/* a new row without a value is a row without that field */
 		if (!(isnull && s->operation == CMD_INSERT))
 		{
+			const CrmColumn *column = crm_find_column_by_field(s->entity,
+															   s->target_fields[i]);
+
 			/* the field is known already: no catalog lookup per row */
 			if (s->check_each_row)
 				check_written_column(s->rel, s->entity, s->target.provider,
 									 s->operation, attnum, s->target_fields[i]);
+
 			set_path(body, s->target_fields[i],
 					 crm_datum_to_json(value, attr->atttypid, isnull,
-									   NameStr(attr->attname)));
+									   NameStr(attr->attname),
+									   column ? column->wire : CRM_FMT_AUTO,
+									   s->target.server.time_zone));
 		}
 		i++;
 	}
@@ -652,6 +664,9 @@ row_key(CrmModifyState *s, TupleTableSlot *planSlot)
 static void
 store_answer(CrmModifyState *s, json_t *row, TupleTableSlot *slot)
 {
+	CrmRow		answer_row;
+
+	crm_row_of(&answer_row, row);
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	for (int i = 0; i < s->nreturning; i++)
@@ -660,8 +675,7 @@ store_answer(CrmModifyState *s, json_t *row, TupleTableSlot *slot)
 		int			att = conv->attnum - 1;
 
 		slot->tts_values[att] =
-			crm_json_to_datum(conv, crm_json_lookup(row, conv),
-							  s->target.provider->naive_time_zone,
+			crm_json_to_datum(conv, crm_json_lookup(&answer_row, conv),
 							  &slot->tts_isnull[att]);
 	}
 	ExecStoreVirtualTuple(slot);
@@ -695,9 +709,9 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 {
 	ErrorContextCallback errcallback;
 	CrmRequest	request;
+	CrmAnswer	answer;
 	CrmCall		item;
 	MemoryContext old;
-	json_t	   *answer;
 	json_t	   *row = NULL;
 	const char *error = NULL;
 	char	   *key = NULL;
@@ -714,19 +728,21 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 	memset(&item, 0, sizeof(item));
 	if (s->operation != CMD_INSERT)
 		item.item_key = key = row_key(s, planSlot);
-	initStringInfo(&request.path);
+	crm_request_init(&request, NULL);
 	s->target.provider->build_write(s->entity, s->operation,
 									s->operation == CMD_INSERT ? NULL : &item,
 									s->operation == CMD_DELETE ? NULL :
 									build_body(s, slot),
 									&request);
+	/* a POST may not be resent: its server may have acted on it */
+	request.idempotent = strcmp(request.method, "POST") != 0;
+	request.is_item = s->operation != CMD_INSERT;
 	retries_before = s->counters.retries;
-	answer = crm_send(&s->target, &request, s->operation != CMD_INSERT,
-					  &s->counters);
+	crm_send(&s->target, s->entity, &request, &s->counters, &answer);
 	/* what this statement, or one around it, read before may have changed */
 	crm_statement_caches_clear();
 
-	if (answer == NULL)
+	if (answer.kind == CRM_ANSWER_NO_ROWS)
 	{
 		/*
 		 * 404: the item is gone.  After a retried DELETE, our first attempt
@@ -748,7 +764,7 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 		return deleted_by_us ? slot : NULL;
 	}
 
-	row = s->target.provider->extract_written(s->entity, s->operation, answer,
+	row = s->target.provider->extract_written(s->entity, s->operation, answer.json,
 											  &error);
 	if (row == NULL)
 		ereport(ERROR,
@@ -835,7 +851,7 @@ crm_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		memset(&item, 0, sizeof(item));
 		item.item_key = psprintf("{%s}", s->entity->key ? s->entity->key : "key");
 		item.item_key_placeholder = true;
-		initStringInfo(&request.path);
+		crm_request_init(&request, NULL);
 		foreach(lc, s->target_attrs)
 		{
 			AttrNumber	attnum = (AttrNumber) lfirst_int(lc);

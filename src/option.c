@@ -27,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
+#include "pgtime.h"
 
 #include "option.h"
 
@@ -40,6 +41,7 @@ typedef struct CrmOption
 	Oid			context;		/* catalog the option belongs to */
 	bool		secret;
 	const CrmProvider *provider;	/* NULL: every provider's */
+	CrmOptionKind kind;			/* a provider's option: what it holds */
 } CrmOption;
 
 /* The options every provider has; providers declare more (credentials). */
@@ -49,6 +51,7 @@ static const CrmOption generic_options[] = {
 	{"connect_timeout", ForeignServerRelationId},
 	{"request_timeout", ForeignServerRelationId},
 	{"max_retries", ForeignServerRelationId},
+	{"requests_per_second", ForeignServerRelationId},
 	{"page_size", ForeignServerRelationId},
 	{"use_remote_estimate", ForeignServerRelationId},
 	{"entity", ForeignTableRelationId},
@@ -107,8 +110,9 @@ option_at(int index, CrmOption *option)
 			{
 				option->name = o->name;
 				option->context = place_catalog(o->place);
-				option->secret = o->secret;
+				option->secret = (o->kind == CRM_OPTKIND_SECRET);
 				option->provider = p;
+				option->kind = o->kind;
 				return true;
 			}
 	}
@@ -205,6 +209,41 @@ parse_bool_option(DefElem *def)
 						def->defname, defGetString(def)),
 				 errhint("Give true or false.")));
 	return result;
+}
+
+/* A rate: requests per second, fractions allowed; 0 turns the limit off. */
+static double
+parse_rate(DefElem *def)
+{
+	const char *value = defGetString(def);
+	char	   *end;
+	double		rate;
+
+	errno = 0;
+	rate = strtod(value, &end);
+	if (errno != 0 || end == value || *end != '\0' || isnan(rate) ||
+		rate < 0 || rate > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, value),
+				 errhint("Give the most requests a second this session may send, such as 7 or 0.5; 0 sends without a limit.")));
+	return rate;
+}
+
+/* A time zone PostgreSQL knows, such as Europe/Moscow or UTC. */
+static const char *
+parse_time_zone(DefElem *def)
+{
+	const char *value = defGetString(def);
+
+	if (*value == '\0' || pg_tzset(value) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, value),
+				 errhint("Give the account's time zone by name, such as Europe/Moscow or UTC (see pg_timezone_names).")));
+	return value;
 }
 
 /* Seconds, fractions allowed, as milliseconds. */
@@ -408,7 +447,8 @@ max_page_size(const CrmProvider *provider)
 	int			max = 0;
 
 	for (const CrmEntity *e = provider->entities; e->name; e++)
-		max = Max(max, e->max_page_size);
+		if (e->paging && e->paging->size_param)
+			max = Max(max, e->paging->max_size);
 	return max;
 }
 
@@ -499,8 +539,12 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(def->defname, "max_retries") == 0)
 			(void) parse_int_option(def, 0, 10,
 									"Give a whole number from 0 to 10.");
+		else if (strcmp(def->defname, "requests_per_second") == 0)
+			(void) parse_rate(def);
 		else if (strcmp(def->defname, "page_size") == 0)
 			page_size = def;
+		else if (option.provider && option.kind == CRM_OPTKIND_TIME_ZONE)
+			(void) parse_time_zone(def);
 		else if (option.secret)
 			check_secret(def);
 		else if (strcmp(def->defname, "entity") == 0)
@@ -557,6 +601,7 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 	options->http.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_S * 1000L;
 	options->http.request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_S * 1000L;
 	options->http.max_retries = DEFAULT_MAX_RETRIES;
+	options->http.requests_per_second = -1;
 
 	foreach(lc, server->options)
 	{
@@ -564,6 +609,8 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 
 		if (strcmp(def->defname, "provider") == 0)
 			options->provider = parse_provider(def);
+		else if (strcmp(def->defname, "requests_per_second") == 0)
+			options->http.requests_per_second = parse_rate(def);
 		else if (strcmp(def->defname, "url") == 0)
 			url = def;
 		else if (strcmp(def->defname, "connect_timeout") == 0)
@@ -580,6 +627,23 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 
 	if (url && options->provider)
 		options->url = parse_url(url, options->provider);
+	if (options->provider)
+	{
+		if (options->http.requests_per_second < 0)
+			options->http.requests_per_second = options->provider->requests_per_second;
+		options->time_zone = options->provider->time_zone;
+		/* the provider's zone option, if it has one and it is set */
+		foreach(lc, server->options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			for (const CrmProviderOption *o = options->provider->options;
+				 o && o->name; o++)
+				if (o->kind == CRM_OPTKIND_TIME_ZONE &&
+					strcmp(o->name, def->defname) == 0)
+					options->time_zone = parse_time_zone(def);
+		}
+	}
 
 	/* the validator makes these impossible, unless it was bypassed */
 	if (options->provider == NULL || options->url == NULL)
@@ -723,7 +787,12 @@ crm_check_columns(Relation rel, const CrmProvider *provider,
 int
 crm_page_size(const CrmServerOptions *server, const CrmEntity *entity)
 {
-	if (server->page_size > 0 && server->page_size < entity->max_page_size)
+	if (entity->paging == NULL)
+		return 0;
+	/* a size the server fixes is the size */
+	if (entity->paging->size_param == NULL)
+		return entity->paging->max_size;
+	if (server->page_size > 0 && server->page_size < entity->paging->max_size)
 		return server->page_size;
-	return entity->max_page_size;
+	return entity->paging->max_size;
 }

@@ -23,6 +23,7 @@ typedef struct CrmServerOptions
 	CrmHttpSettings http;
 	int			page_size;		/* 0: each entity's vendor maximum */
 	bool		use_remote_estimate;	/* ask the API while planning */
+	const char *time_zone;		/* of the API's naive times and dates */
 } CrmServerOptions;
 
 typedef struct CrmTableOptions

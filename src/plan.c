@@ -8,7 +8,9 @@
  * A full listing costs one request per page; a lookup by key costs one;
  * a parameterized path, offered for every join condition the API can
  * evaluate, costs one request per outer row.  No request is sent while
- * planning.
+ * planning, but for two: use_remote_estimate's, when asked for, and, once
+ * per connection, the question whether the account applies the provider's
+ * optional filters (amoCRM's is_api_filter_enabled).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,11 +27,102 @@
 #include "optimizer/restrictinfo.h"
 #include "miscadmin.h"
 
+#include "access/table.h"
+#include "optimizer/planmain.h"
+#include "utils/rel.h"
+
+#include "calls.h"
 #include "plan.h"
 #include "request.h"
 
 #define CRM_REQUEST_COST	1000.0
 #define CRM_ROW_COST		(cpu_tuple_cost * 10)
+
+/* Whether the entity has filters that the account may switch off. */
+static bool
+has_account_filters(const CrmEntity *entity)
+{
+	for (const CrmFilter *f = entity->filters; f && f->column; f++)
+		if (f->account_feature)
+			return true;
+	return false;
+}
+
+static Oid
+planning_user(RelOptInfo *baserel)
+{
+	return OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
+}
+
+CrmRelInfo *
+crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	CrmRelInfo *info = palloc0(sizeof(CrmRelInfo));
+	Relation	rel;
+	bool		filters_off = false;
+	int			nfilters = 0;
+	bool	   *seen;
+	ListCell   *lc;
+
+	info->table = GetForeignTable(foreigntableid);
+	info->server = GetForeignServer(info->table->serverid);
+	crm_server_options(info->server, &info->server_options);
+	crm_table_options(info->table, &info->server_options, false,
+					  &info->table_options);
+	info->entity = info->table_options.entity;
+	info->page_size = crm_page_size(&info->server_options, info->entity);
+	info->full_rows = info->table_options.rows >= 0 ?
+		info->table_options.rows : info->entity->default_rows;
+	info->remote_rows = -1;
+
+	if (info->server_options.provider->filters_probe &&
+		has_account_filters(info->entity))
+	{
+		CrmTarget	target;
+
+		crm_target_init(&target, info->server);
+		crm_target_connect(&target, planning_user(baserel), NULL);
+		filters_off = crm_filters_off(&target);
+	}
+
+	rel = table_open(foreigntableid, NoLock);
+	crm_check_columns(rel, info->server_options.provider, info->entity,
+					  &info->table_options);
+	crm_column_map(rel, info->entity, filters_off, &info->map);
+	table_close(rel, NoLock);
+
+	/*
+	 * Sort WHERE conditions into pushed and local.  The API returns exactly
+	 * the matching rows only if each condition is exact and no parameter is
+	 * wanted twice (the second condition stays local).
+	 */
+	for (const CrmFilter *f = info->entity->filters; f && f->column; f++)
+		nfilters++;
+	seen = palloc0(sizeof(bool) * (nfilters * 2 + 2));
+	info->all_exact = true;
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		CrmCondition cond;
+
+		if (crm_classify(root, baserel, &info->map, rinfo->clause, &cond))
+		{
+			int			slot = (cond.filter == CRM_KEY_FILTER) ? nfilters * 2 :
+				cond.filter * 2 + ((cond.op & CRM_OP_UPPER) ? 1 : 0);
+
+			info->pushed = lappend(info->pushed, rinfo);
+			if (!cond.exact || seen[slot])
+				info->all_exact = false;
+			seen[slot] = true;
+		}
+		else
+		{
+			info->local = lappend(info->local, rinfo);
+			info->all_exact = false;
+		}
+	}
+	return info;
+}
 
 /*
  * Rows the API returns for these conditions, and the requests that takes.
@@ -49,7 +142,7 @@ estimate_requests(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 		*api_rows = clamp_row_est(info->full_rows *
 								  clauselist_selectivity(root, clauses, baserel->relid,
 														 JOIN_INNER, NULL));
-	*requests = info->page_size > 0 ?
+	*requests = info->entity->constant_rows ? 0 : info->page_size > 0 ?
 		Max(ceil(*api_rows / info->page_size), 1) : 1;
 
 	foreach(lc, clauses)
@@ -57,7 +150,7 @@ estimate_requests(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		CrmCondition *cond = palloc(sizeof(CrmCondition));
 
-		if (!crm_classify(root, baserel, info, rinfo->clause, cond))
+		if (!crm_classify(root, baserel, &info->map, rinfo->clause, cond))
 			continue;
 		conditions = lappend(conditions, cond);
 		/* by key: one request, at most one row */
@@ -68,12 +161,38 @@ estimate_requests(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 		}
 	}
 	*covers_required = crm_missing_required(info->entity, conditions) == NULL;
+
+	/* a path no condition fixes is read once for each of its values */
+	for (const CrmFilter *f = info->entity->filters; f && f->column; f++)
+	{
+		bool		fixed = false;
+
+		if (!f->in_path || !f->domain)
+			continue;
+		foreach(lc, conditions)
+		{
+			CrmCondition *cond = (CrmCondition *) lfirst(lc);
+
+			if (cond->filter >= 0 && &info->entity->filters[cond->filter] == f)
+				fixed = true;
+		}
+		if (!fixed)
+		{
+			int			n = 0;
+
+			for (const char *const *v = f->domain; *v; v++)
+				n++;
+			*requests = Max(*requests, n);
+		}
+	}
 }
 
 /* Pages of a listing without conditions. */
 int
 crm_full_pages(CrmRelInfo *info)
 {
+	if (info->entity->constant_rows)
+		return 0;
 	return info->page_size > 0 ?
 		(int) Min(ceil(info->full_rows / info->page_size), (double) INT_MAX) : 1;
 }
@@ -92,7 +211,7 @@ remote_rows(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 	bool		no_rows;
 	CrmTarget	target;
 	CrmCounters counters;
-	CrmPage		page;
+	CrmPager	pager;
 	json_t	   *rows;
 	double		n;
 	ListCell   *lc;
@@ -103,14 +222,14 @@ remote_rows(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 		CrmCondition *cond = palloc(sizeof(CrmCondition));
 		CrmRenderedCondition *rc = palloc0(sizeof(CrmRenderedCondition));
 
-		if (!crm_classify(root, baserel, info, rinfo->clause, cond))
+		if (!crm_classify(root, baserel, &info->map, rinfo->clause, cond))
 			continue;
 		if (cond->value && !IsA(cond->value, Const))
 			continue;
 		crm_render_condition(info->entity, cond,
 							 cond->value ? ((Const *) cond->value)->constvalue : (Datum) 0,
 							 cond->value ? ((Const *) cond->value)->constisnull : false,
-							 rc);
+							 info->server_options.time_zone, rc);
 		rendered = lappend(rendered, rc);
 		conditions = lappend(conditions, cond);
 	}
@@ -124,15 +243,17 @@ remote_rows(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 		return -1;
 
 	memset(&counters, 0, sizeof(counters));
-	memset(&page, 0, sizeof(page));
 	crm_target_init(&target, info->server);
-	crm_target_connect(&target, OidIsValid(baserel->userid) ?
-					   baserel->userid : GetUserId(), NULL);
+	crm_target_connect(&target, planning_user(baserel), NULL);
+	crm_pager_start(&pager, target.provider, info->entity, info->page_size, 0,
+					CurrentMemoryContext);
+	if (info->entity->constant_rows)
+		return -1;
 
-	rows = crm_fetch_page(&target, info->entity, linitial(calls), &page,
-						  info->page_size > 0 ? info->page_size : 0, &counters);
+	rows = crm_fetch_page(&target, info->entity, linitial(calls), &pager, 0,
+						  &counters);
 	n = json_array_size(rows);
-	if (page.done)
+	if (pager.done)
 		return n * list_length(calls);
 	return Max(2 * n, info->full_rows) * list_length(calls);
 }
@@ -212,17 +333,17 @@ join_conditions(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 		CrmCondition cond;
 
 		if (join_clause_is_movable_to(rinfo, baserel) &&
-			crm_classify(root, baserel, info, rinfo->clause, &cond) &&
+			crm_classify(root, baserel, &info->map, rinfo->clause, &cond) &&
 			(cond.op == CRM_OP_EQ || cond.op == CRM_OP_IN))
 			result = lappend(result, rinfo);
 	}
 
 	/* equalities implied by equivalence classes: d.id = l.deal_id */
-	if (info->key_attnum)
-		attnums = list_append_unique_int(attnums, info->key_attnum);
-	for (int i = 0; info->entity->filters[i].column; i++)
-		if (info->filter_attnum[i] && (info->entity->filters[i].ops & CRM_OP_EQ))
-			attnums = list_append_unique_int(attnums, info->filter_attnum[i]);
+	if (info->map.key_attnum)
+		attnums = list_append_unique_int(attnums, info->map.key_attnum);
+	for (int i = 0; info->entity->filters && info->entity->filters[i].column; i++)
+		if (info->map.filter_attnum[i] && (info->entity->filters[i].ops & CRM_OP_EQ))
+			attnums = list_append_unique_int(attnums, info->map.filter_attnum[i]);
 	foreach(lc, attnums)
 	{
 		ColumnMatch match = {(AttrNumber) lfirst_int(lc)};
@@ -240,7 +361,7 @@ join_conditions(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc2);
 			CrmCondition cond;
 
-			if (crm_classify(root, baserel, info, rinfo->clause, &cond))
+			if (crm_classify(root, baserel, &info->map, rinfo->clause, &cond))
 				result = lappend(result, rinfo);
 		}
 	}
@@ -282,4 +403,72 @@ crm_add_paths(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info)
 				 list_concat_copy(info->pushed, param_info->ppi_clauses),
 				 param_info->ppi_rows, required_outer);
 	}
+}
+
+/*
+ * The plan: the conditions the API evaluates with their values' expressions
+ * (in fdw_exprs), and how much of the listing the query may need.
+ * PostgreSQL rechecks every condition, pushed or not.
+ */
+ForeignScan *
+crm_make_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+			  ForeignPath *best_path, List *tlist, List *scan_clauses,
+			  Plan *outer_plan)
+{
+	CrmRelInfo *info = (CrmRelInfo *) baserel->fdw_private;
+	CrmScanSpec spec;
+	List	   *fdw_exprs = NIL;
+	const char *missing;
+	ListCell   *lc;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.entity_name = info->entity->name;
+	spec.filters_off = info->map.filters_off;
+
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		CrmCondition *cond = palloc(sizeof(CrmCondition));
+
+		if (!crm_classify(root, baserel, &info->map, rinfo->clause, cond))
+			continue;
+		if (cond->value)
+		{
+			cond->value_index = list_length(fdw_exprs);
+			fdw_exprs = lappend(fdw_exprs, cond->value);
+		}
+		spec.conditions = lappend(spec.conditions, cond);
+	}
+
+	missing = crm_missing_required(info->entity, spec.conditions);
+	if (missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("%s lists %s only for given %s values",
+						info->server_options.provider->display_name,
+						info->entity->name, missing),
+				 errhint("Add a condition such as WHERE %s = ... or %s IN (...), or join on %s.",
+						 missing, missing, missing)));
+
+	/*
+	 * The query needs at most limit_tuples rows from this scan if it is the
+	 * only relation, nothing reorders or filters rows after it, and the API
+	 * applies every condition exactly.  Then the first page asks for no more.
+	 */
+	if (root->limit_tuples > 0 && info->all_exact &&
+		best_path->path.param_info == NULL &&
+		bms_membership(root->all_baserels) == BMS_SINGLETON &&
+		root->parse->sortClause == NIL)
+		spec.limit_hint = (int) Min(root->limit_tuples, (double) INT_MAX);
+
+	spec.full_pages = crm_full_pages(info);
+	spec.retrieved_attrs = crm_retrieved_attrs(baserel, foreigntableid,
+											   scan_clauses);
+
+	return make_foreignscan(tlist,
+							extract_actual_clauses(scan_clauses, false),
+							baserel->relid,
+							fdw_exprs,
+							crm_spec_to_list(&spec),
+							NIL, NIL, outer_plan);
 }

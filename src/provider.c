@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * provider.c
- *		The list of known CRMs, and helpers every provider shares for
- *		looking up entities and spelling URLs.
+ *		The list of known CRMs, and what every provider's declarations are
+ *		read with: lookups of entities and columns, JSON paths, and the
+ *		judgement of an answer by its HTTP status alone.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +15,7 @@
 
 static const CrmProvider *const providers[] = {
 	&crm_pipedrive_provider,
+	&crm_amocrm_provider,
 	NULL
 };
 
@@ -78,130 +80,136 @@ crm_find_column(const CrmEntity *entity, const char *name)
 	return NULL;
 }
 
-/*
- * Percent-encodes everything but RFC 3986's unreserved characters and the
- * few that are harmless inside a query value (":", "@", "/"), so that
- * timestamps stay readable in logs and EXPLAIN.  Commas are encoded: they
- * separate list values.
- */
-static void
-append_encoded(StringInfo buf, const char *value, const char *safe)
+/* The declared column that reads this field (its field, else its name). */
+const CrmColumn *
+crm_find_column_by_field(const CrmEntity *entity, const char *field)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	for (const CrmColumn *c = entity->columns; c->name; c++)
+		if (strcmp(c->field ? c->field : c->name, field) == 0)
+			return c;
+	return NULL;
+}
 
-	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+/* The name of the declared column that reads a field, else the field. */
+const char *
+crm_column_name_of(const CrmEntity *entity, const char *field)
+{
+	const CrmColumn *column = crm_find_column_by_field(entity, field);
+
+	return column ? column->name : field;
+}
+
+/* One dotted path, without alternatives. */
+static json_t *
+json_path_one(json_t *value, const char *path, size_t len)
+{
+	const char *p = path;
+	const char *end = path + len;
+
+	while (value && p < end)
 	{
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			(*p >= '0' && *p <= '9') || strchr(safe, *p))
-			appendStringInfoChar(buf, (char) *p);
+		const char *dot = memchr(p, '.', end - p);
+		size_t		n = dot ? (size_t) (dot - p) : (size_t) (end - p);
+		char	   *key = pnstrdup(p, n);
+
+		if (json_is_object(value))
+			value = json_object_get(value, key);
+		else if (json_is_array(value) && n > 0 && strspn(key, "0123456789") == n)
+			value = json_array_get(value, (size_t) strtol(key, NULL, 10));
 		else
-		{
-			appendStringInfoChar(buf, '%');
-			appendStringInfoChar(buf, hex[*p >> 4]);
-			appendStringInfoChar(buf, hex[*p & 0x0F]);
-		}
+			value = NULL;
+		pfree(key);
+		p += n + (dot ? 1 : 0);
+	}
+	return value;
+}
+
+/*
+ * The value at a dotted path ("additional_data.next_cursor"), or NULL.
+ * Alternatives separated by "|" are tried in turn; the first present wins.
+ */
+json_t *
+crm_json_path(json_t *value, const char *path)
+{
+	const char *p = path;
+
+	for (;;)
+	{
+		const char *bar = strchr(p, '|');
+		size_t		len = bar ? (size_t) (bar - p) : strlen(p);
+		json_t	   *found = json_path_one(value, p, len);
+
+		if (found || bar == NULL)
+			return found;
+		p = bar + 1;
 	}
 }
 
-void
-crm_append_encoded(StringInfo buf, const char *value)
+/* The string at a path, or NULL if it is absent or not a string. */
+const char *
+crm_json_string_at(json_t *value, const char *path)
 {
-	append_encoded(buf, value, "-._~:@/");
+	return json_string_value(crm_json_path(value, path));
 }
 
 /*
- * A parameter's value in a query string.  Providers use this rather than
- * crm_append_encoded(): EXPLAIN's stand-ins for values known only at run
- * time ("{$1}") must stay readable.
+ * The verdict HTTP alone gives; providers refine it with what the body
+ * says.  2xx with a body is rows; 204 and 404 on an item are no rows.
  */
 void
-crm_append_param_value(StringInfo buf, const CrmParam *param, const char *value)
+crm_failure_from_status(CrmAnswer *answer)
 {
-	if (param->placeholder)
-		appendStringInfoString(buf, value);
-	else
-		crm_append_encoded(buf, value);
-}
+	long		status = answer->status;
 
-/* Whether a call's path names a parent item (deals/{id}/flow). */
-bool
-crm_call_has_path_params(const CrmCall *call)
-{
-	ListCell   *lc;
-
-	foreach(lc, call->params)
-		if (((CrmParam *) lfirst(lc))->filter->in_path)
-			return true;
-	return false;
-}
-
-/* "?name=" for a query's first parameter, "&name=" for the others. */
-void
-crm_append_query_name(StringInfo buf, const char *name)
-{
-	appendStringInfoChar(buf, strchr(buf->data, '?') ? '&' : '?');
-	crm_append_encoded(buf, name);
-	appendStringInfoChar(buf, '=');
-}
-
-void
-crm_append_query_param(StringInfo buf, const char *name, const char *value)
-{
-	crm_append_query_name(buf, name);
-	crm_append_encoded(buf, value);
-}
-
-/*
- * Appends a path template, filling each {name} with the call's item key (if
- * name is the entity's key) or with the value of the in-path filter whose
- * parameter is name.
- */
-void
-crm_append_path(StringInfo buf, const CrmEntity *entity,
-				const char *template_path, const CrmCall *call)
-{
-	const char *p = template_path;
-
-	while (*p)
+	answer->kind = CRM_ANSWER_FAILED;
+	if (status >= 200 && status <= 299)
 	{
-		const char *open = strchr(p, '{');
-		const char *close;
-		char	   *name;
-		const char *value = NULL;
-		bool		verbatim = false;
-		ListCell   *lc;
-
-		if (open == NULL || (close = strchr(open, '}')) == NULL)
-		{
-			appendStringInfoString(buf, p);
-			break;
-		}
-		appendBinaryStringInfo(buf, p, open - p);
-		name = pnstrdup(open + 1, close - open - 1);
-
-		if (call->item_key && entity->key && strcmp(name, entity->key) == 0)
-		{
-			value = call->item_key;
-			verbatim = call->item_key_placeholder;
-		}
-		foreach(lc, call->params)
-		{
-			CrmParam   *param = (CrmParam *) lfirst(lc);
-
-			if (param->filter->in_path && strcmp(param->filter->param, name) == 0)
-			{
-				value = (const char *) linitial(param->values);
-				verbatim = param->placeholder;
-			}
-		}
-		if (value == NULL)
-			elog(ERROR, "no value for {%s} in %s", name, template_path);
-		if (verbatim)
-			appendStringInfoString(buf, value);
+		if (status == 204 || answer->body_len == 0)
+			answer->kind = CRM_ANSWER_NO_ROWS;
+		else if (answer->json == NULL)
+			answer->failure = CRM_FAIL_BAD_ANSWER;
 		else
-			/* a key must stay one path segment */
-			append_encoded(buf, value, "-._~");
-		pfree(name);
-		p = close + 1;
+			answer->kind = CRM_ANSWER_ROWS;
+		/* an empty body where a body belongs is a failure to answer */
+		if (status != 204 && answer->body_len == 0)
+		{
+			answer->kind = CRM_ANSWER_FAILED;
+			answer->failure = CRM_FAIL_BAD_ANSWER;
+		}
+		return;
+	}
+	switch (status)
+	{
+		case 401:
+			answer->failure = CRM_FAIL_AUTHENTICATION;
+			break;
+		case 402:
+		case 403:
+			answer->failure = CRM_FAIL_FORBIDDEN;
+			break;
+		case 404:
+		case 410:
+			if (answer->is_item)
+				answer->kind = CRM_ANSWER_NO_ROWS;
+			else
+				answer->failure = CRM_FAIL_MISSING;
+			break;
+		case 405:
+			answer->failure = CRM_FAIL_MISSING;
+			break;
+		case 400:
+		case 409:
+		case 413:
+		case 415:
+		case 422:
+			answer->failure = CRM_FAIL_INVALID_INPUT;
+			break;
+		case 429:
+			answer->failure = CRM_FAIL_RATE_LIMITED;
+			break;
+		default:
+			answer->failure = status >= 500 ? CRM_FAIL_TRANSIENT :
+				CRM_FAIL_BAD_ANSWER;
+			break;
 	}
 }

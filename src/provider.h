@@ -4,14 +4,16 @@
  *		The contract between the generic FDW machinery and one CRM.
  *
  * A provider is one C file holding a const CrmProvider: declarative tables
- * of its entities (endpoints, columns, pushable filters) plus a handful of
- * functions for what really differs between vendors: how credentials are
- * sent, how a request URL is spelled, how an answer is unwrapped into rows
- * and how the vendor reports errors.
+ * of its entities (endpoints, paging, columns, pushable filters, the shape
+ * of its answers) plus the few functions where vendors really differ: how
+ * credentials are sent, how an answer's body reports a failure, and how a
+ * written row is shaped.
  *
- * Providers never touch libcurl, the catalogs or the executor: they see
- * decoded JSON and rendered parameter values, and build requests.  That
- * keeps a fourth CRM down to one new file and one line in provider.c.
+ * Everything a provider declares is read by generic code: compose.c spells
+ * requests from filters and paging, paging.c follows pages, answer.c turns
+ * an answer into rows or a classified failure, rowset.c makes table rows of
+ * nested arrays.  Providers never touch libcurl, the catalogs or the
+ * executor.  A fourth CRM is one new file and one line in provider.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,26 +38,48 @@
 #define CRM_OP_BOOL		0x40	/* bare boolean column, or NOT column */
 #define CRM_OP_LOWER	(CRM_OP_GE | CRM_OP_GT)
 #define CRM_OP_UPPER	(CRM_OP_LT | CRM_OP_LE)
-
-/* How a pushed value is spelled in a request. */
-typedef enum CrmValueFormat
-{
-	CRM_FMT_INTEGER,			/* 42 */
-	CRM_FMT_TEXT,				/* as is */
-	CRM_FMT_BOOL,				/* true / false */
-	CRM_FMT_RFC3339,			/* 2026-01-31T12:00:00Z, whole seconds, UTC */
-	CRM_FMT_DATE,				/* 2026-01-31, UTC date */
-	CRM_FMT_UNIX				/* seconds since the epoch */
-} CrmValueFormat;
+#define CRM_OP_RANGE	(CRM_OP_LOWER | CRM_OP_UPPER)
 
 /*
- * One condition the API can evaluate, on the JSON field `column`.
+ * How a value is spelled on the wire: in pushed conditions, in answers and
+ * in written bodies.  "The zone" is the server's time zone option where the
+ * provider has one, else the provider's own (CrmProvider.time_zone).
+ */
+typedef enum CrmValueFormat
+{
+	CRM_FMT_AUTO = 0,			/* columns: as the JSON has it */
+	CRM_FMT_INTEGER,			/* 42 */
+	CRM_FMT_NUMBER,				/* 42.5: numeric ranges */
+	CRM_FMT_TEXT,				/* as is */
+	CRM_FMT_BOOL,				/* true / false */
+	CRM_FMT_BOOL01,				/* 1 / 0 */
+	CRM_FMT_RFC3339,			/* 2026-01-31T12:00:00Z, UTC */
+	CRM_FMT_UNIX,				/* seconds since the epoch */
+	CRM_FMT_DATE,				/* 2026-01-31, a day in the zone */
+	CRM_FMT_LOCAL				/* 2026-01-31 12:00:00, wall time in the zone */
+} CrmValueFormat;
+
+/* How several values of one filter go into one request. */
+typedef enum CrmListStyle
+{
+	CRM_LIST_COMMA = 0,			/* ids=1,2,3 */
+	CRM_LIST_REPEAT,			/* filter[id][]=1&filter[id][]=2 */
+	CRM_LIST_INDEXED,			/* param holds "{i}": filter[x][0]=1&filter[x][1]=2 */
+	CRM_LIST_JSON				/* a JSON array in the body: "pid":[1,2] */
+} CrmListStyle;
+
+/*
+ * One condition the API can evaluate, on the field `column` (a JSON path as
+ * columns spell it, see CrmColumn.field).
  *
  * For equality and IN lists the value goes in `param`.  For ranges, lower
  * bounds (>, >=) go in `param` and are inclusive, upper bounds (<, <=) go in
  * `upper_param`, exclusive unless upper_inclusive.  Ranges are rounded
  * outwards to the format's granularity; PostgreSQL rechecks every condition,
  * so a filter only ever has to return a superset of the matching rows.
+ *
+ * A pair filter (pair_column set) is sent only together with a condition on
+ * pair_column, entry by entry: amoCRM's statuses need a pipeline each.
  */
 typedef struct CrmFilter
 {
@@ -66,9 +90,16 @@ typedef struct CrmFilter
 	const char *upper_param;
 	bool		upper_inclusive;
 	int			max_list;		/* values per request for IN; 0: no limit */
+	CrmListStyle list_style;
 	bool		in_path;		/* value fills {param} in the list path */
-	bool		required;		/* the endpoint cannot be listed without it */
-	const char *const *domain;	/* if set, the only values rows can hold */
+	bool		required;		/* the listing cannot be asked for without it */
+	const char *const *domain;	/* if set, the only values rows can hold; an
+								 * in-path filter with a domain and no
+								 * condition reads each value's path in turn */
+	const char *pair_column;
+	const char *pair_param;
+	bool		account_feature;	/* applied only where the account has API
+									 * filtering (CrmProvider.filters_probe) */
 } CrmFilter;
 
 /* What an entity lets crm_fdw do; a bit set in CrmEntity.writes. */
@@ -81,7 +112,16 @@ typedef struct CrmFilter
 #define CRM_COL_KEY			0x02	/* row identity */
 #define CRM_COL_CALL_VALUE	0x04	/* not in the answer: taken from the request */
 
-/* A field of an entity, with the SQL type IMPORT and the docs suggest. */
+/*
+ * A field of an entity, with the SQL type IMPORT and the docs suggest.
+ *
+ * field is a dotted JSON path when it is not the name; a number selects an
+ * array element, and each leading "^" climbs one level from a row unnested
+ * out of an array to the item around it ("^name": the pipeline's name on a
+ * stage).  request_option names what the entity's option parameter must
+ * ask for before the answer carries the field (amoCRM's with=contacts,
+ * Pipedrive's include_fields=source_lead_id).
+ */
 typedef struct CrmColumn
 {
 	const char *name;
@@ -89,31 +129,75 @@ typedef struct CrmColumn
 	uint32		flags;
 	const char *description;	/* the vendor's, for COMMENT ON COLUMN */
 	const char *field;			/* JSON path when it is not the name */
+	CrmValueFormat wire;		/* how the answer spells it; AUTO: as JSON has it */
+	const char *request_option;
 } CrmColumn;
 
-/* Paging styles; a provider interprets CrmEntity.paging with these. */
-typedef enum CrmPaging
+/* Paging styles. */
+typedef enum CrmPagingStyle
 {
-	CRM_PAGING_NONE,			/* one answer holds everything */
-	CRM_PAGING_CURSOR,			/* opaque cursor in the answer */
-	CRM_PAGING_OFFSET,			/* start/limit */
-	CRM_PAGING_PAGE				/* page number */
+	CRM_PAGING_NONE = 0,		/* one answer holds everything */
+	CRM_PAGING_CURSOR,			/* an opaque cursor from the answer */
+	CRM_PAGING_OFFSET,			/* the position is a row offset (start) */
+	CRM_PAGING_PAGE,			/* page numbers from 1 */
+	CRM_PAGING_PAGE_INDEX		/* page indexes from 0 */
+} CrmPagingStyle;
+
+/* Where an answer says that another page follows, and where. */
+typedef enum CrmNextFrom
+{
+	CRM_NEXT_SHORT_PAGE = 0,	/* a page shorter than the size is the last */
+	CRM_NEXT_CURSOR,			/* a string at next_path; null, "" or absent: last */
+	CRM_NEXT_LINK,				/* a link at next_path; absent: last page */
+	CRM_NEXT_MORE_FLAG			/* a boolean at more_path; the next offset at
+								 * next_path if given, else rows so far */
+} CrmNextFrom;
+
+/*
+ * How an entity's listing is paged, declared.  Paths may list alternatives
+ * separated by "|" (the first present one counts).  An empty page, or an
+ * answer the provider classifies as "no rows" (amoCRM's 204), always ends.
+ */
+typedef struct CrmPaging
+{
+	CrmPagingStyle style;
+	const char *size_param;		/* "limit"; NULL: the server fixes the size */
+	const char *position_param; /* "cursor", "start", "page", "offset" */
+	int			max_size;		/* the vendor's maximum (or fixed) page size */
+	CrmNextFrom next_from;
+	const char *next_path;
+	const char *more_path;
 } CrmPaging;
 
+/*
+ * An entity: one foreign table's worth of rows.
+ *
+ * Rows are the items found at rows_path in a listing's answer (item_path's
+ * answer: at item_rows_path), or, with unnest, the elements of arrays inside
+ * each item, level by level; or, with constant_rows, a list the vendor
+ * documents, read without any request.
+ */
 typedef struct CrmEntity
 {
 	const char *name;			/* foreign table's entity option */
+	const char *description;	/* what it is, for COMMENT ON TABLE */
 	const char *list_path;		/* may hold {param} placeholders */
 	const char *item_path;		/* "{key}" placeholder; NULL: no item endpoint */
-	const char *key;			/* key column, NULL if the entity has none */
-	CrmPaging	paging;
-	int			max_page_size;	/* vendor's maximum limit; 0: not paged */
+	const char *item_key_param; /* the key goes in this parameter, not the path */
+	const char *key;			/* key field, NULL if the entity has none */
+	const CrmPaging *paging;	/* NULL: one answer holds every row */
+	const char *rows_path;		/* NULL: the answer is the array of items */
+	const char *item_rows_path; /* NULL: the item answer is the item */
+	const char *const *unnest;	/* arrays whose elements are the rows */
+	const char *constant_rows;	/* JSON array: rows without a request */
+	const char *const *fixed_params;	/* name, value, name, value..., NULL */
+	const char *request_option_param;	/* with, include_fields: CrmColumn */
+	const char *hidden_when;	/* a boolean field: true rows are not in the table */
 	double		default_rows;	/* planner's row estimate */
 	int			flavor;			/* provider-private: API version, envelope */
 	const CrmColumn *columns;	/* terminated by a NULL name */
 	const CrmFilter *filters;	/* terminated by a NULL column */
 	uint32		writes;			/* CRM_WRITE_* the API offers */
-	const char *description;	/* what the entity is, for COMMENT ON TABLE */
 } CrmEntity;
 
 /* A rendered query parameter: the filter it came from and its values. */
@@ -122,6 +206,7 @@ typedef struct CrmParam
 	const CrmFilter *filter;
 	bool		upper;			/* the upper bound of a range filter */
 	List	   *values;			/* char * each; several for lists */
+	List	   *pair_values;	/* pair filters: the pair column's, parallel */
 	bool		placeholder;	/* EXPLAIN's {expression}: append verbatim */
 } CrmParam;
 
@@ -134,24 +219,59 @@ typedef struct CrmCall
 	const char *item_key;		/* non-NULL: fetch this one item */
 	bool		item_key_placeholder;	/* EXPLAIN's {expression} */
 	List	   *params;			/* CrmParam *, in the entity's filter order */
+	const char *request_options;	/* "contacts,loss_reason" or NULL */
 } CrmCall;
 
-/* Where a paged scan stands; providers fill it from each answer. */
-typedef struct CrmPage
-{
-	int			number;			/* pages fetched so far in this call */
-	int64		offset;			/* next start / page for offset paging */
-	char	   *cursor;			/* next cursor; palloc'd */
-	bool		done;			/* no further page */
-} CrmPage;
-
-/* A request as the provider spells it; the URL is relative to the server. */
+/* A request as compose.c spells it; the URL is relative to the server. */
 typedef struct CrmRequest
 {
 	const char *method;
 	StringInfoData path;		/* path and query string */
 	json_t	   *body;			/* NULL for none */
+	bool		idempotent;		/* may be resent, kept alive, cached */
+	bool		is_item;		/* an item endpoint: "no such item" is no rows */
+	bool		parent_in_path; /* the path names a parent item: likewise */
 } CrmRequest;
+
+/*
+ * What an answer is, as the provider judges it.  Failures fall into
+ * classes, and answer.c gives each class one SQLSTATE, message and hint
+ * for every provider.
+ */
+typedef enum CrmAnswerKind
+{
+	CRM_ANSWER_ROWS = 0,		/* a success: rows (maybe none) */
+	CRM_ANSWER_NO_ROWS,			/* no such item, or an empty listing */
+	CRM_ANSWER_FAILED
+} CrmAnswerKind;
+
+typedef enum CrmFailure
+{
+	CRM_FAIL_AUTHENTICATION,	/* the credentials are wrong */
+	CRM_FAIL_FORBIDDEN,			/* not allowed, account blocked or unpaid */
+	CRM_FAIL_INVALID_INPUT,		/* the API refused what was sent */
+	CRM_FAIL_RATE_LIMITED,
+	CRM_FAIL_TRANSIENT,			/* the server failed; another try may do */
+	CRM_FAIL_MISSING,			/* no such endpoint or method */
+	CRM_FAIL_BAD_ANSWER			/* an answer crm_fdw cannot read */
+} CrmFailure;
+
+typedef struct CrmAnswer
+{
+	/* what came back */
+	long		status;
+	const char *content_type;
+	const char *body;
+	size_t		body_len;
+	json_t	   *json;			/* the decoded body; NULL if none or not JSON */
+	bool		is_item;		/* for one item, or a parent's: 404 is no rows */
+
+	/* the provider's verdict */
+	CrmAnswerKind kind;
+	CrmFailure	failure;
+	const char *vendor_code;	/* the vendor's own code, for DETAIL */
+	const char *vendor_message; /* the vendor's own words, for DETAIL */
+} CrmAnswer;
 
 /* An option a provider adds to the generic ones, and where it goes. */
 typedef enum CrmOptionPlace
@@ -160,12 +280,30 @@ typedef enum CrmOptionPlace
 	CRM_OPTION_USER_MAPPING
 } CrmOptionPlace;
 
+typedef enum CrmOptionKind
+{
+	CRM_OPTKIND_SECRET,			/* a credential: never shown, user mappings only */
+	CRM_OPTKIND_TEXT,
+	CRM_OPTKIND_TIME_ZONE		/* the zone of the server's naive times */
+} CrmOptionKind;
+
 typedef struct CrmProviderOption
 {
 	const char *name;
 	CrmOptionPlace place;
-	bool		secret;			/* a credential: never shown, user mappings only */
+	CrmOptionKind kind;
 } CrmProviderOption;
+
+/*
+ * A request whose answer says whether the account applies the entities'
+ * account_feature filters; read once per connection.
+ */
+typedef struct CrmFiltersProbe
+{
+	const char *path;
+	const char *enabled_path;	/* a boolean in the answer */
+	const char *setting;		/* the account setting, for messages */
+} CrmFiltersProbe;
 
 typedef struct CrmProvider
 {
@@ -174,9 +312,13 @@ typedef struct CrmProvider
 	const CrmEntity *entities;	/* terminated by a NULL name */
 	const CrmProviderOption *options;	/* terminated by a NULL name */
 	const char *credential_hint;	/* what a user mapping needs */
-	const char *naive_time_zone;	/* zone of times sent without one */
+	const char *time_zone;		/* zone of naive times, unless an option says */
 	const char *url_example;	/* an account's base URL, for hints */
 	const char *const *api_paths;	/* path prefixes crm_fdw appends to url */
+	bool		params_in_body; /* parameters travel in a JSON body */
+	const char *default_method; /* of reads; NULL: GET */
+	double		requests_per_second;	/* default rate limit; 0: none */
+	const CrmFiltersProbe *filters_probe;
 
 	/*
 	 * Checks the user mapping's options and appends "Header: value" strings
@@ -184,28 +326,18 @@ typedef struct CrmProvider
 	 */
 	void		(*auth_headers) (List *options, List **headers);
 
-	/* Spells the request for one page of a call. */
-	void		(*build_request) (const CrmEntity *entity, const CrmCall *call,
-								  const CrmPage *page, int limit,
-								  CrmRequest *request);
-
 	/*
-	 * Unwraps a decoded 2xx answer: returns the array of row objects and
-	 * advances *page.  Returns NULL with *error set when the answer reports
-	 * a failure in its body.
+	 * Judges an answer (status, body, decoded JSON): sets kind, and for a
+	 * failure its class and the vendor's code and words.  NULL: by HTTP
+	 * status alone.
 	 */
-	json_t	   *(*extract_rows) (const CrmEntity *entity, const CrmCall *call,
-								 json_t *answer, CrmPage *page,
-								 const char **error);
-
-	/* The vendor's own words from an error answer, or NULL. */
-	const char *(*error_message) (json_t *answer);
+	void		(*classify) (const CrmEntity *entity, CrmAnswer *answer);
 
 	/*
 	 * Spells a write of one row: INSERT (item NULL), UPDATE or DELETE of the
 	 * item with item->item_key.  body holds the written columns as the
-	 * generic conversion made them (times RFC 3339 in UTC, dates YYYY-MM-DD,
-	 * times of day HH:MM:SS); the provider may reshape it to its API's taste.
+	 * generic conversion made them; the provider may reshape it to its
+	 * API's taste.
 	 */
 	void		(*build_write) (const CrmEntity *entity, CmdType operation,
 								const CrmCall *item, json_t *body,
@@ -228,16 +360,15 @@ extern const CrmEntity *crm_find_entity(const CrmProvider *provider,
 extern const char *crm_entity_names(const CrmProvider *provider);
 extern const CrmColumn *crm_find_column(const CrmEntity *entity,
 										const char *name);
-extern void crm_append_path(StringInfo buf, const CrmEntity *entity,
-							const char *template_path, const CrmCall *call);
-extern void crm_append_query_name(StringInfo buf, const char *name);
-extern void crm_append_query_param(StringInfo buf, const char *name,
-								   const char *value);
-extern void crm_append_encoded(StringInfo buf, const char *value);
-extern void crm_append_param_value(StringInfo buf, const CrmParam *param,
-								   const char *value);
-extern bool crm_call_has_path_params(const CrmCall *call);
+extern const CrmColumn *crm_find_column_by_field(const CrmEntity *entity,
+												 const char *field);
+extern const char *crm_column_name_of(const CrmEntity *entity,
+									  const char *field);
+extern json_t *crm_json_path(json_t *value, const char *path);
+extern void crm_failure_from_status(CrmAnswer *answer);
+extern const char *crm_json_string_at(json_t *value, const char *path);
 
 extern const CrmProvider crm_pipedrive_provider;
+extern const CrmProvider crm_amocrm_provider;
 
 #endif							/* CRM_PROVIDER_H */

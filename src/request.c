@@ -1,15 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * request.c
- *		Sends one provider-spelled request through the connection's HTTP
- *		handle, counts what it cost, turns failures into ERRORs in the FDW
- *		class and decodes the JSON answer.
+ *		Sends one composed request through the connection's HTTP handle,
+ *		counts what it cost, answers repeats from the statement cache, logs
+ *		it when asked, and has its answer judged; a failure is an ERROR.
  *
- * Error messages name the provider, the HTTP status and the request path
- * (never the host: it may differ between the real service and a test
- * emulator), put the vendor's own words in DETAIL, and advice in HINT.
- * Anything the vendor says passes through the connection's redaction of
- * its credentials first.
+ * Also reads, once per connection, whether the account applies the
+ * provider's optional list filters.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,17 +16,14 @@
 
 #include "commands/explain.h"
 #include "common/hashfn.h"
-#include "mb/pg_wchar.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
-#include "stats.h"
-
+#include "answer.h"
+#include "compose.h"
 #include "json_datum.h"
 #include "request.h"
-
-/* How much of an unexpected answer an error repeats. */
-#define CRM_EXCERPT_MAX		80
+#include "stats.h"
 
 /* Where a server's requests go: its parsed options and its provider. */
 void
@@ -54,22 +48,11 @@ crm_target_connect(CrmTarget *target, Oid userid, EState *estate)
 	target->cache = estate ? crm_statement_cache(estate) : NULL;
 }
 
-void
-crm_counters_add(CrmCounters *sum, const CrmCounters *part)
-{
-	sum->requests += part->requests;
-	sum->pages += part->pages;
-	sum->rows += part->rows;
-	sum->bytes += part->bytes;
-	sum->retries += part->retries;
-	sum->cached += part->cached;
-	sum->wait_ms += part->wait_ms;
-}
-
 /* ---- the statement cache ---- */
 
 /*
- * GET answers of one statement, keyed by user mapping and request: a
+ * Read answers of one statement, keyed by user mapping and request (its
+ * method, path and body): a
  * nested loop that looks up the same key for many outer rows asks the API
  * once.  Bounded, so that a statement's memory stays flat; it lives in the
  * statement's executor memory and goes with it.
@@ -92,8 +75,10 @@ struct CrmStatementCache
 typedef struct CrmCachedAnswer
 {
 	uint64		hash;			/* hash key: of the request's full text */
-	char	   *request;		/* "umid METHOD path", to rule out collisions */
-	char	   *body;			/* NULL: the item does not exist (404) */
+	char	   *request;		/* "umid METHOD path body", to rule out collisions */
+	long		status;
+	char	   *content_type;
+	char	   *body;			/* NULL: no body */
 	size_t		len;
 } CrmCachedAnswer;
 
@@ -164,6 +149,8 @@ cache_clear(CrmStatementCache *cache)
 		pfree(entry->request);
 		if (entry->body)
 			pfree(entry->body);
+		if (entry->content_type)
+			pfree(entry->content_type);
 		hash_search(cache->answers, &entry->hash, HASH_REMOVE, NULL);
 	}
 	cache->bytes = 0;
@@ -179,17 +166,12 @@ bool		crm_log_requests = false;
  * which are never shown.
  */
 static void
-log_request(CrmTarget *target, CrmRequest *request, const char *body,
+log_request(CrmTarget *target, const CrmRequest *request,
 			const CrmHttpResponse *response)
 {
-	StringInfoData what;
 	StringInfoData outcome;
+	char	   *what = crm_utf8_for_message(crm_request_text(request));
 	char	   *detail = NULL;
-
-	initStringInfo(&what);
-	appendStringInfo(&what, "%s %s", request->method, request->path.data);
-	if (body)
-		appendStringInfo(&what, " %s", body);
 
 	initStringInfo(&outcome);
 	if (response == NULL)
@@ -209,115 +191,19 @@ log_request(CrmTarget *target, CrmRequest *request, const char *body,
 
 	/* the same line for the server's log and for the session */
 	ereport(LOG_SERVER_ONLY,
-			(errmsg("crm_fdw request: %s -> %s",
-					crm_utf8_for_message(what.data), outcome.data),
+			(errmsg("crm_fdw request: %s -> %s", what, outcome.data),
 			 detail ? errdetail_internal("%s", detail) : 0,
 			 errhidestmt(true)));
 	ereport(NOTICE,
-			(errmsg("crm_fdw request: %s -> %s",
-					crm_utf8_for_message(what.data), outcome.data),
+			(errmsg("crm_fdw request: %s -> %s", what, outcome.data),
 			 detail ? errdetail_internal("%s", detail) : 0));
 }
 
-/* A printable, short, credential-free excerpt of an answer body. */
-static char *
-excerpt(CrmTarget *target, const char *body, size_t len)
-{
-	/* redact before clipping, so no cut can leave part of a secret */
-	char	   *text = crm_utf8_for_message(crm_http_redact(target->conn->http,
-															pnstrdup(body, len)));
-	int			cut;
-
-	for (char *p = text; *p; p++)
-		if ((unsigned char) *p < ' ')
-			*p = ' ';
-	if (strlen(text) > CRM_EXCERPT_MAX)
-	{
-		cut = pg_mbcliplen(text, strlen(text), CRM_EXCERPT_MAX);
-		text[cut] = '\0';
-		text = psprintf("%s...", text);
-	}
-	return text;
-}
-
-static int
-status_errcode(long status)
-{
-	switch (status)
-	{
-		case 401:
-		case 403:
-			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-		case 404:
-		case 410:
-			return ERRCODE_FDW_TABLE_NOT_FOUND;
-		case 400:
-		case 422:
-			return ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE;
-		default:
-			return ERRCODE_FDW_ERROR;
-	}
-}
-
-static int
-status_hint(CrmTarget *target, long status)
-{
-	switch (status)
-	{
-		case 401:
-			return errhint("Check the %s option of the user mapping for server \"%s\".",
-						   target->provider->credential_hint, target->server_name);
-		case 402:
-			return errhint("The %s account's plan does not include this feature.",
-						   target->provider->display_name);
-		case 403:
-			return errhint("The credentials lack permission for this, or a proxy in front of the API refused the request.");
-		case 400:
-		case 422:
-			return errhint("%s refused a value this statement sent (its reason is in DETAIL): check the conditions and the values written.",
-						   target->provider->display_name);
-		case 404:
-			return errhint("Check the url option of server \"%s\" and the entity of the foreign table.",
-						   target->server_name);
-		case 429:
-			return errhint("The API's rate limit was exceeded; retry later, or spend fewer requests per query.");
-		default:
-			if (status >= 500)
-				return errhint("The CRM failed to answer; retrying later may help.");
-			return errhint("Check the url option of server \"%s\": the answer did not come from %s's API as crm_fdw knows it.",
-						   target->server_name, target->provider->display_name);
-	}
-}
-
 static void
-report_http_error(CrmTarget *target, CrmRequest *request,
-				  const CrmHttpResponse *response)
-{
-	json_error_t jerr;
-	json_t	   *answer = json_loadb(response->body, response->body_len, 0, &jerr);
-	const char *message = answer ? target->provider->error_message(answer) : NULL;
-
-	ereport(ERROR,
-			(errcode(status_errcode(response->status)),
-			 errmsg("%s request failed with HTTP status %ld",
-					target->provider->display_name, response->status),
-			 message ?
-			 errdetail("%s", crm_utf8_for_message(crm_http_redact(target->conn->http,
-																  message))) :
-			 response->body_len == 0 ?
-			 errdetail("The answer had no body.") :
-			 errdetail("The answer was %s, not JSON.",
-					   response->content_type ? response->content_type :
-					   "of no stated type"),
-			 status_hint(target, response->status),
-			 errcontext("%s %s", request->method, request->path.data)));
-}
-
-static void
-report_transport_error(CrmTarget *target, CrmRequest *request,
+report_transport_error(CrmTarget *target, const CrmRequest *request,
 					   const CrmHttpResponse *response)
 {
-	if (response->outcome_unknown && strcmp(request->method, "GET") != 0)
+	if (response->outcome_unknown && !request->idempotent)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("%s request failed after it was sent; whether %s acted on it is unknown",
@@ -329,7 +215,7 @@ report_transport_error(CrmTarget *target, CrmRequest *request,
 				 errdetail("%s", response->transport_error),
 				 errhint("Check in %s before repeating the statement: it was not resent, to avoid writing twice.",
 						 target->provider->display_name),
-				 errcontext("%s %s", request->method, request->path.data)));
+				 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
 
 	if (response->timed_out)
 		ereport(ERROR,
@@ -343,7 +229,7 @@ report_transport_error(CrmTarget *target, CrmRequest *request,
 				 errhint("Raise the timeout with ALTER SERVER %s OPTIONS (SET %s '...'), in seconds.",
 						 target->server_name,
 						 response->connected ? "request_timeout" : "connect_timeout"),
-				 errcontext("%s %s", request->method, request->path.data)));
+				 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -351,128 +237,87 @@ report_transport_error(CrmTarget *target, CrmRequest *request,
 					target->provider->display_name),
 			 errdetail("%s", response->transport_error),
 			 errhint("Check the url option of server \"%s\".", target->server_name),
-			 errcontext("%s %s", request->method, request->path.data)));
+			 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
 }
 
-/*
- * jansson's reason, without the "near '...'" it quotes from the body: a
- * fragment of a secret there would escape redaction.
- */
-static char *
-decode_error_text(const json_error_t *jerr)
-{
-	char	   *text = pstrdup(jerr->text);
-	char	   *near = strstr(text, " near ");
-
-	if (near)
-		*near = '\0';
-	return text;
-}
-
-static json_t *
-decode_answer(CrmTarget *target, CrmRequest *request, const char *body,
-			  size_t len, long status, const char *content_type)
-{
-	json_t	   *answer;
-	json_error_t jerr;
-
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-				 errmsg("%s answered HTTP %ld with an empty body",
-						target->provider->display_name, status),
-				 errhint("Something between crm_fdw and %s may have failed; check the url option of server \"%s\", and retry.",
-						 target->provider->display_name, target->server_name),
-				 errcontext("%s %s", request->method, request->path.data)));
-
-	answer = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
-	if (answer == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-				 errmsg("%s answered with a body that is not JSON",
-						target->provider->display_name),
-				 errdetail("%s at character %d of \"%s\" (%s).",
-						   decode_error_text(&jerr), jerr.position,
-						   excerpt(target, body, len),
-						   content_type ? content_type : "no content type"),
-				 errhint("A proxy or gateway in front of %s may have answered instead of the API; check the url option of server \"%s\".",
-						 target->provider->display_name, target->server_name),
-				 errcontext("%s %s", request->method, request->path.data)));
-	return answer;
-}
-
-/* Keeps a GET answer for the rest of the statement, if it fits. */
+/* Keeps a read's answer for the rest of the statement, if it fits. */
 static void
 cache_answer(CrmStatementCache *cache, uint64 hash, const char *key,
-			 const char *body, size_t len)
+			 const CrmAnswer *answer)
 {
+	MemoryContext cxt = cache->estate->es_query_cxt;
 	CrmCachedAnswer *entry;
 	bool		found;
 
-	if (len > CRM_CACHE_MAX_ANSWER || cache->bytes + len > CRM_CACHE_MAX_BYTES)
+	if (answer->body_len > CRM_CACHE_MAX_ANSWER ||
+		cache->bytes + answer->body_len > CRM_CACHE_MAX_BYTES)
 		return;
 	entry = hash_search(cache->answers, &hash, HASH_ENTER, &found);
 	if (found)
 		return;					/* a colliding request holds the slot */
-	entry->request = MemoryContextStrdup(cache->estate->es_query_cxt, key);
-	entry->body = body ? MemoryContextAlloc(cache->estate->es_query_cxt, len + 1) : NULL;
-	if (body)
+	entry->request = MemoryContextStrdup(cxt, key);
+	entry->status = answer->status;
+	entry->content_type = answer->content_type ?
+		MemoryContextStrdup(cxt, answer->content_type) : NULL;
+	entry->body = NULL;
+	if (answer->body_len > 0)
 	{
-		memcpy(entry->body, body, len);
-		entry->body[len] = '\0';
+		entry->body = MemoryContextAlloc(cxt, answer->body_len + 1);
+		memcpy(entry->body, answer->body, answer->body_len);
+		entry->body[answer->body_len] = '\0';
 	}
-	entry->len = len;
-	cache->bytes += len + strlen(key);
+	entry->len = answer->body_len;
+	cache->bytes += answer->body_len + strlen(key);
 }
 
 /*
- * Sends a request and returns its decoded 2xx answer.  With missing_ok, a
- * 404 returns NULL (an item that does not exist).  Every other failure is
- * an ERROR.  What it cost goes into *counters and the session's totals.
+ * Sends a request (or finds its answer in the statement cache) and judges
+ * the answer into *answer: rows, or no rows.  Every failure is an ERROR.
+ * What it cost goes into *counters and the session's totals.
  */
-json_t *
-crm_send(CrmTarget *target, CrmRequest *request, bool missing_ok,
-		 CrmCounters *counters)
+void
+crm_send(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
+		 CrmCounters *counters, CrmAnswer *answer)
 {
 	CrmHttpResponse response;
 	CrmCounters delta;
 	char	   *url;
-	char	   *body = NULL;
+	char	   *body = request->body ? crm_json_text(request->body) : NULL;
 	char	   *cache_key = NULL;
 	uint64		hash = 0;
 
 	memset(&delta, 0, sizeof(delta));
+	memset(answer, 0, sizeof(*answer));
+	answer->is_item = request->is_item || request->parent_in_path;
 
-	if (target->cache && request->body == NULL &&
-		strcmp(request->method, "GET") == 0)
+	if (target->cache && request->idempotent)
 	{
 		CrmCachedAnswer *cached;
 
-		cache_key = psprintf("%u GET %s", target->conn->umid, request->path.data);
+		cache_key = psprintf("%u %s %s %s", target->conn->umid, request->method,
+							 request->path.data, body ? body : "");
 		hash = hash_bytes_extended((const unsigned char *) cache_key,
 								   strlen(cache_key), 0);
 		cached = hash_search(target->cache->answers, &hash, HASH_FIND, NULL);
-		if (cached && strcmp(cached->request, cache_key) == 0 &&
-			(cached->body != NULL || missing_ok))
+		if (cached && strcmp(cached->request, cache_key) == 0)
 		{
 			delta.cached = 1;
 			crm_counters_add(counters, &delta);
 			crm_stats_add(target->serverid, &delta);
 			if (crm_log_requests)
-				log_request(target, request, NULL, NULL);
-			if (cached->body == NULL)
-				return NULL;
-			return decode_answer(target, request, cached->body, cached->len,
-								 200, "application/json");
+				log_request(target, request, NULL);
+			answer->status = cached->status;
+			answer->content_type = cached->content_type;
+			answer->body = cached->body ? cached->body : "";
+			answer->body_len = cached->len;
+			crm_judge_answer(target->provider, entity, answer);
+			return;
 		}
 	}
 
 	url = psprintf("%s%s", target->server.url, request->path.data);
-	if (request->body)
-		body = crm_json_text(request->body);
-
 	crm_http_request(target->conn->http, &target->server.http, request->method,
-					 url, body, &response);
+					 url, body, request->idempotent, &response);
 
 	delta.requests = 1 + response.retries;
 	delta.retries = response.retries;
@@ -481,78 +326,96 @@ crm_send(CrmTarget *target, CrmRequest *request, bool missing_ok,
 	crm_counters_add(counters, &delta);
 	crm_stats_add(target->serverid, &delta);
 	if (crm_log_requests)
-		log_request(target, request, body, &response);
+		log_request(target, request, &response);
 
 	if (response.transport_failed)
 		report_transport_error(target, request, &response);
-	if (response.status == 404 && missing_ok)
-	{
-		if (cache_key)
-			cache_answer(target->cache, hash, cache_key, NULL, 0);
-		return NULL;
-	}
-	if (response.status < 200 || response.status > 299)
-		report_http_error(target, request, &response);
 
-	if (cache_key && response.body_len > 0)
-		cache_answer(target->cache, hash, cache_key, response.body,
-					 response.body_len);
-	return decode_answer(target, request, response.body, response.body_len,
-						 response.status, response.content_type);
+	answer->status = response.status;
+	answer->content_type = response.content_type;
+	answer->body = response.body;
+	answer->body_len = response.body_len;
+	crm_judge_answer(target->provider, entity, answer);
+	if (answer->kind == CRM_ANSWER_FAILED)
+		crm_report_failure(target, request, answer);
+
+	/* the handle's buffer is reused by the next request: keep a copy */
+	if (answer->body_len > 0)
+		answer->body = pnstrdup(answer->body, answer->body_len);
+	if (cache_key)
+		cache_answer(target->cache, hash, cache_key, answer);
 }
 
 /*
- * One page of a call: the provider spells the request, the answer is
- * unwrapped into its array of rows, *page advances.  An item that does not
- * exist is an empty page.
+ * One page of a call: composed at the pager's position, sent, its items
+ * found, the pager advanced and the page counted.  Returns the items (a new
+ * JSON array, in the current memory context).
  */
 json_t *
 crm_fetch_page(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
-			   CrmPage *page, int limit, CrmCounters *counters)
+			   CrmPager *pager, int64 rows_so_far, CrmCounters *counters)
 {
 	CrmRequest	request;
+	CrmAnswer	answer;
+	json_t	   *items;
+	size_t		listed;
+	int			size = crm_pager_request_size(pager, rows_so_far);
+
+	crm_compose_read(target->provider, entity, call, pager, size, &request);
+	crm_send(target, entity, &request, counters, &answer);
+	items = crm_answer_items(target, entity, &request, &answer, &listed);
+	crm_pager_advance(pager, answer.kind == CRM_ANSWER_ROWS ? answer.json : NULL,
+					  listed, size);
+	/* an item is one answer, whatever paging data it carries */
+	if (call->item_key)
+		pager->done = true;
+	crm_count_page(target, counters, json_array_size(items));
+	return items;
+}
+
+/* A page's worth of rows, counted. */
+void
+crm_count_page(CrmTarget *target, CrmCounters *counters, size_t rows)
+{
 	CrmCounters delta;
-	json_t	   *answer;
-	json_t	   *rows;
-	const char *error = NULL;
-
-	initStringInfo(&request.path);
-	target->provider->build_request(entity, call, page, limit, &request);
-	/*
-	 * An item, or the children of an item (a deal's flow), that does not
-	 * exist answers 404: that is no rows, not a failure.
-	 */
-	answer = crm_send(target, &request,
-					  call->item_key != NULL || crm_call_has_path_params(call),
-					  counters);
-
-	if (answer == NULL)
-	{
-		rows = json_array();
-		page->done = true;
-	}
-	else
-	{
-		rows = target->provider->extract_rows(entity, call, answer, page, &error);
-		if (rows == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("%s request failed", target->provider->display_name),
-					 errdetail("%s", crm_utf8_for_message(crm_http_redact(target->conn->http,
-																		  error))),
-					 errhint("%s reported the failure in an answer that was otherwise a success; check the conditions of the query.",
-							 target->provider->display_name),
-					 errcontext("%s %s", request.method, request.path.data)));
-		if (!json_is_array(rows))
-			elog(ERROR, "provider returned rows that are not an array");
-	}
 
 	memset(&delta, 0, sizeof(delta));
 	delta.pages = 1;
-	delta.rows = json_array_size(rows);
+	delta.rows = rows;
 	crm_counters_add(counters, &delta);
 	crm_stats_add(target->serverid, &delta);
-	return rows;
+}
+
+/*
+ * Whether the account leaves the provider's optional list filters off
+ * (amoCRM's is_api_filter_enabled): read once per connection, and again
+ * after ALTER SERVER or ALTER USER MAPPING.
+ */
+bool
+crm_filters_off(CrmTarget *target)
+{
+	const CrmFiltersProbe *probe = target->provider->filters_probe;
+
+	if (probe == NULL)
+		return false;
+	if (target->conn->filters_state == CRM_FILTERS_UNKNOWN)
+	{
+		CrmRequest	request;
+		CrmAnswer	answer;
+		CrmCounters counters;
+		json_t	   *enabled;
+
+		memset(&counters, 0, sizeof(counters));
+		crm_request_init(&request, "GET");
+		appendStringInfoString(&request.path, probe->path);
+		crm_send(target, NULL, &request, &counters, &answer);
+		enabled = answer.kind == CRM_ANSWER_ROWS ?
+			crm_json_path(answer.json, probe->enabled_path) : NULL;
+		/* an account that does not say is taken at its word: filters on */
+		target->conn->filters_state = json_is_false(enabled) ?
+			CRM_FILTERS_OFF : CRM_FILTERS_ON;
+	}
+	return target->conn->filters_state == CRM_FILTERS_OFF;
 }
 
 /*

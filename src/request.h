@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * request.h
- *		One CRM request: sent, counted, checked, decoded.
+ *		One CRM request: sent, counted, cached, logged, and its answer
+ *		judged.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,20 +17,10 @@
 #include "nodes/execnodes.h"
 
 #include "connection.h"
+#include "counters.h"
 #include "option.h"
+#include "paging.h"
 #include "provider.h"
-
-/* What a scan or a write spent on the API. */
-typedef struct CrmCounters
-{
-	int64		requests;
-	int64		pages;
-	int64		rows;
-	int64		bytes;
-	int64		retries;
-	int64		cached;			/* requests answered by the statement cache */
-	double		wait_ms;
-} CrmCounters;
 
 typedef struct CrmStatementCache CrmStatementCache;
 
@@ -48,12 +39,15 @@ extern bool crm_log_requests;
 
 extern void crm_target_init(CrmTarget *target, ForeignServer *server);
 extern void crm_target_connect(CrmTarget *target, Oid userid, EState *estate);
-extern json_t *crm_send(CrmTarget *target, CrmRequest *request,
-						bool missing_ok, CrmCounters *counters);
+extern void crm_send(CrmTarget *target, const CrmEntity *entity,
+					 CrmRequest *request, CrmCounters *counters,
+					 CrmAnswer *answer);
 extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,
-							  const CrmCall *call, CrmPage *page, int limit,
-							  CrmCounters *counters);
-extern void crm_counters_add(CrmCounters *sum, const CrmCounters *part);
+							  const CrmCall *call, CrmPager *pager,
+							  int64 rows_so_far, CrmCounters *counters);
+extern void crm_count_page(CrmTarget *target, CrmCounters *counters,
+						   size_t rows);
+extern bool crm_filters_off(CrmTarget *target);
 extern void crm_explain_counters(ExplainState *es, const CrmCounters *counters,
 								 int64 rows_written);
 extern CrmStatementCache *crm_statement_cache(EState *estate);

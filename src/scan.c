@@ -2,7 +2,8 @@
  *
  * scan.c
  *		Runs a foreign scan: evaluates the pushed conditions' values, builds
- *		the calls, fetches pages lazily and turns JSON rows into tuples.
+ *		the calls, fetches pages lazily through the paging engine, and turns
+ *		the rows they hold into tuples.
  *
  * A page is fetched only when the executor has consumed the previous one,
  * so "LIMIT 5" stops after the first request.  Memory stays flat however
@@ -25,9 +26,12 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 
-#include "deparse.h"
+#include "calls.h"
+#include "compose.h"
 #include "json_datum.h"
+#include "paging.h"
 #include "request.h"
+#include "rowset.h"
 #include "scan.h"
 
 /* EXPLAIN lists at most this many requests of one scan. */
@@ -43,27 +47,31 @@ typedef struct CrmScanState
 	CrmColumnConv *convs;		/* the columns the query reads */
 	bool	   *call_value;		/* per conv: may come from the request */
 	int			nconvs;
+	char	   *request_options;	/* what the columns read need asked for */
 
 	/* one execution (until rescan) */
 	bool		started;
 	List	   *calls;
 	int			call_index;
-	CrmPage		page;
-	json_t	   *rows;
-	size_t		next_row;
+	bool		call_started;
+	CrmPager	pager;
+	json_t	   *items;			/* the current page's items */
+	CrmRowSet	rows;			/* the rows they make */
+	bool		have_row;
 	int64		rows_emitted;
 
 	/*
 	 * The scan finds the rows an UPDATE or DELETE of this table changes.
-	 * With start/limit paging, changing rows shifts the pages still to come
-	 * (a row deleted from page 1 moves one from page 2 onto it, unseen), so
-	 * such a scan reads all of a call's pages before the first write.
-	 * Cursors point at a row, not an offset, and need no such care.
+	 * With positional paging (row offsets, page numbers), changing rows
+	 * shifts the pages still to come (a row deleted from page 1 moves one
+	 * from page 2 onto it, unseen), so such a scan reads all of a call's
+	 * pages before the first write.  Cursors point at a row, not an
+	 * offset, and need no such care.
 	 */
 	bool		drain;
-	MemoryContext drain_cxt;	/* a drained call's rows */
+	MemoryContext drain_cxt;	/* a drained call's items */
 
-	MemoryContext call_cxt;		/* calls and rendered values */
+	MemoryContext call_cxt;		/* calls, rendered values, cursors */
 	MemoryContext page_cxt;		/* the current page's JSON */
 	MemoryContext tuple_cxt;	/* the current tuple's Datums */
 	CrmCounters counters;
@@ -99,12 +107,15 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 		elog(ERROR, "entity \"%s\" vanished from provider \"%s\"",
 			 s->spec.entity_name, s->target.provider->name);
 	s->page_size = crm_page_size(&s->target.server, s->entity);
+	s->request_options = crm_request_options(s->entity, rel,
+											 s->spec.retrieved_attrs);
 
 	/* EXPLAIN without ANALYZE sends nothing and needs no credentials */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	crm_target_connect(&s->target, scan_user(node), estate);
+	if (s->entity->constant_rows == NULL)
+		crm_target_connect(&s->target, scan_user(node), estate);
 	s->value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 
 	s->nconvs = list_length(s->spec.retrieved_attrs);
@@ -114,14 +125,16 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 	{
 		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
 		char	   *field = crm_column_field(RelationGetRelid(rel), attnum, s->entity);
-		const CrmColumn *column = crm_find_column(s->entity, field);
+		const CrmColumn *column = crm_find_column_by_field(s->entity, field);
 
-		crm_conv_init(&s->convs[i], rel, attnum, field);
+		crm_conv_init(&s->convs[i], rel, attnum, field,
+					  column ? column->wire : CRM_FMT_AUTO,
+					  s->target.server.time_zone);
 		s->call_value[i] = column && (column->flags & CRM_COL_CALL_VALUE);
 		i++;
 	}
 
-	s->drain = s->entity->paging == CRM_PAGING_OFFSET &&
+	s->drain = crm_paging_is_positional(s->entity) &&
 		ExecRelationIsTargetRelation(estate, plan->scan.scanrelid);
 	if (s->drain)
 		s->drain_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw drained rows",
@@ -132,6 +145,16 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 										ALLOCSET_DEFAULT_SIZES);
 	s->tuple_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw tuple",
 										 ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Each call asks for what the columns read need. */
+static void
+set_request_options(List *calls, char *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, calls)
+		((CrmCall *) lfirst(lc))->request_options = options;
 }
 
 /* Values are known now: spell them, and plan the calls. */
@@ -161,52 +184,52 @@ start_scan(ForeignScanState *node, CrmScanState *s)
 
 			value = ExecEvalExpr(state, econtext, &isnull);
 		}
-		crm_render_condition(s->entity, cond, value, isnull, rc);
+		crm_render_condition(s->entity, cond, value, isnull,
+							 s->target.server.time_zone, rc);
 		rendered = lappend(rendered, rc);
 	}
 	s->calls = crm_build_calls(s->entity, rendered, s->spec.full_pages, &no_rows);
 	if (no_rows)
 		s->calls = NIL;
+	set_request_options(s->calls, s->request_options);
 	MemoryContextSwitchTo(old);
 
 	s->call_index = 0;
-	memset(&s->page, 0, sizeof(s->page));
-	s->rows = NULL;
-	s->next_row = 0;
+	s->call_started = false;
+	s->items = NULL;
+	s->have_row = false;
 	s->rows_emitted = 0;
 	s->started = true;
 }
 
-/* Rows a page asks for: fewer than a page when the query needs fewer. */
-static int
-page_limit(CrmScanState *s, int64 rows_emitted)
+/* The rows a list the vendor documents holds, with no request. */
+static json_t *
+constant_items(CrmScanState *s)
 {
-	int64		wanted = s->spec.limit_hint - rows_emitted;
+	json_error_t jerr;
+	json_t	   *items = json_loads(s->entity->constant_rows, 0, &jerr);
 
-	if (s->spec.limit_hint > 0 && wanted > 0 && wanted < s->page_size)
-		return (int) wanted;
-	return s->page_size;
+	if (!json_is_array(items))
+		elog(ERROR, "constant rows of %s %s are not a JSON array: %s",
+			 s->target.provider->name, s->entity->name, jerr.text);
+	s->pager.done = true;
+	return items;
 }
 
 static void
 fetch_page(CrmScanState *s, CrmCall *call)
 {
-	char	   *old_cursor = s->page.cursor;
 	MemoryContext old;
 
 	MemoryContextReset(s->page_cxt);
-	s->rows = NULL;
-	s->next_row = 0;
+	s->items = NULL;
 	old = MemoryContextSwitchTo(s->page_cxt);
-	s->rows = crm_fetch_page(&s->target, s->entity, call, &s->page,
-							 page_limit(s, s->rows_emitted), &s->counters);
+	if (s->entity->constant_rows)
+		s->items = constant_items(s);
+	else
+		s->items = crm_fetch_page(&s->target, s->entity, call, &s->pager,
+								  s->rows_emitted, &s->counters);
 	MemoryContextSwitchTo(old);
-
-	/* the next page's cursor must outlive this page; the last one need not */
-	if (s->page.cursor)
-		s->page.cursor = MemoryContextStrdup(s->call_cxt, s->page.cursor);
-	if (old_cursor)
-		pfree(old_cursor);
 }
 
 /* All pages of a call, before any of its rows is used (see drain). */
@@ -225,12 +248,11 @@ drain_call(CrmScanState *s, CrmCall *call)
 		CHECK_FOR_INTERRUPTS();
 		fetch_page(s, call);
 		old = MemoryContextSwitchTo(s->drain_cxt);
-		json_array_extend(all, json_deep_copy(s->rows));
+		json_array_extend(all, json_deep_copy(s->items));
 		MemoryContextSwitchTo(old);
-	} while (!s->page.done);
+	} while (!s->pager.done);
 	MemoryContextReset(s->page_cxt);
-	s->rows = all;
-	s->next_row = 0;
+	s->items = all;
 }
 
 /* Advances to a page with rows; false at the end of the last call. */
@@ -241,10 +263,17 @@ next_page(CrmScanState *s)
 	{
 		CrmCall    *call = list_nth(s->calls, s->call_index);
 
-		if (s->page.done)
+		if (!s->call_started)
 		{
+			crm_pager_start(&s->pager, s->target.provider, s->entity,
+							s->page_size, s->spec.limit_hint, s->call_cxt);
+			s->call_started = true;
+		}
+		else if (s->pager.done)
+		{
+			crm_pager_finish(&s->pager);
 			s->call_index++;
-			memset(&s->page, 0, sizeof(s->page));
+			s->call_started = false;
 			continue;
 		}
 		CHECK_FOR_INTERRUPTS();
@@ -252,13 +281,14 @@ next_page(CrmScanState *s)
 			drain_call(s, call);
 		else
 			fetch_page(s, call);
-		if (json_array_size(s->rows) > 0)
+		crm_rowset_start(&s->rows, s->items, s->entity->unnest);
+		if (json_array_size(s->items) > 0)
 			return true;
 	}
 	return false;
 }
 
-/* For columns the answer lacks but the request named (deal_flow.deal_id). */
+/* For columns the answer lacks but the request named (a path's value). */
 static json_t *
 value_from_call(CrmScanState *s, const CrmColumnConv *conv)
 {
@@ -278,7 +308,7 @@ value_from_call(CrmScanState *s, const CrmColumnConv *conv)
 }
 
 static void
-store_row(CrmScanState *s, json_t *row, TupleTableSlot *slot)
+store_row(CrmScanState *s, CrmRow *row, TupleTableSlot *slot)
 {
 	MemoryContext old;
 
@@ -288,11 +318,12 @@ store_row(CrmScanState *s, json_t *row, TupleTableSlot *slot)
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true,
 		   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	if (!json_is_object(row))
+	if (!json_is_object(row->levels[row->depth]) && s->entity->unnest == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("%s returned a %s where a row object was expected",
-						s->target.provider->display_name, crm_json_type_name(row)),
+						s->target.provider->display_name,
+						crm_json_type_name(row->levels[row->depth])),
 				 errhint("The answer does not have the shape %s documents; check the url option of the server.",
 						 s->target.provider->display_name),
 				 errcontext("foreign table \"%s\"", s->convs[0].relname)));
@@ -306,7 +337,6 @@ store_row(CrmScanState *s, json_t *row, TupleTableSlot *slot)
 		if (value == NULL && s->call_value[i])
 			value = value_from_call(s, conv);
 		slot->tts_values[att] = crm_json_to_datum(conv, value,
-												  s->target.provider->naive_time_zone,
 												  &slot->tts_isnull[att]);
 	}
 	MemoryContextSwitchTo(old);
@@ -318,16 +348,19 @@ crm_scan_next(ForeignScanState *node)
 {
 	CrmScanState *s = (CrmScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	CrmRow		row;
 
 	if (!s->started)
 		start_scan(node, s);
 
-	if (s->rows == NULL || s->next_row >= json_array_size(s->rows))
+	for (;;)
 	{
+		if (s->items && crm_rowset_next(&s->rows, &row))
+			break;
 		if (!next_page(s))
 			return ExecClearTuple(slot);
 	}
-	store_row(s, json_array_get(s->rows, s->next_row++), slot);
+	store_row(s, &row, slot);
 	s->rows_emitted++;
 	return slot;
 }
@@ -359,6 +392,7 @@ explain_calls(ForeignScanState *node, CrmScanState *s, ExplainState *es,
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	List	   *rendered = NIL;
+	List	   *calls;
 	ListCell   *lc;
 
 	foreach(lc, s->spec.conditions)
@@ -372,7 +406,7 @@ explain_calls(ForeignScanState *node, CrmScanState *s, ExplainState *es,
 			crm_render_condition(s->entity, cond,
 								 value ? ((Const *) value)->constvalue : (Datum) 0,
 								 value ? ((Const *) value)->constisnull : false,
-								 rc);
+								 s->target.server.time_zone, rc);
 		else
 		{
 			rc->cond = cond;
@@ -383,20 +417,22 @@ explain_calls(ForeignScanState *node, CrmScanState *s, ExplainState *es,
 		}
 		rendered = lappend(rendered, rc);
 	}
-	return crm_build_calls(s->entity, rendered, s->spec.full_pages, no_rows);
+	calls = crm_build_calls(s->entity, rendered, s->spec.full_pages, no_rows);
+	set_request_options(calls, s->request_options);
+	return calls;
 }
 
 static char *
 request_text(CrmScanState *s, CrmCall *call)
 {
 	CrmRequest	request;
-	CrmPage		page;
+	CrmPager	pager;
 
-	memset(&page, 0, sizeof(page));
-	initStringInfo(&request.path);
-	s->target.provider->build_request(s->entity, call, &page, page_limit(s, 0),
-									  &request);
-	return psprintf("%s %s", request.method, request.path.data);
+	crm_pager_start(&pager, s->target.provider, s->entity, s->page_size,
+					s->spec.limit_hint, CurrentMemoryContext);
+	crm_compose_read(s->target.provider, s->entity, call, &pager,
+					 crm_pager_request_size(&pager, 0), &request);
+	return crm_request_text(&request);
 }
 
 void
@@ -414,7 +450,11 @@ crm_scan_explain(ForeignScanState *node, ExplainState *es)
 
 		if (no_rows)
 			texts = lappend(texts, "none: no row can match");
-		foreach(lc, calls)
+		else if (s->entity->constant_rows)
+			texts = lappend(texts, psprintf("none: %s documents these rows",
+											s->target.provider->display_name));
+		else
+			foreach(lc, calls)
 		{
 			if (++n > CRM_EXPLAIN_MAX_CALLS)
 			{
@@ -422,7 +462,7 @@ crm_scan_explain(ForeignScanState *node, ExplainState *es)
 												list_length(calls) - CRM_EXPLAIN_MAX_CALLS));
 				break;
 			}
-			texts = lappend(texts, request_text(s, (CrmCall *) lfirst(lc)));
+			texts = lappend(texts, crm_utf8_for_message(request_text(s, (CrmCall *) lfirst(lc))));
 		}
 
 		if (es->format == EXPLAIN_FORMAT_TEXT)
@@ -432,6 +472,13 @@ crm_scan_explain(ForeignScanState *node, ExplainState *es)
 		}
 		else
 			ExplainPropertyList("CRM Requests", texts, es);
+
+		if (s->spec.filters_off)
+			ExplainPropertyText("CRM Filters",
+								psprintf("off: the %s account does not apply list filters (%s), so none is sent and PostgreSQL filters every row",
+										 s->target.provider->display_name,
+										 s->target.provider->filters_probe->setting),
+								es);
 	}
 
 	if (es->analyze)

@@ -10,7 +10,7 @@
 
 #include "postgres.h"
 
-#include "request.h"
+#include "counters.h"
 
 extern void crm_stats_add(Oid serverid, const CrmCounters *delta);
 

@@ -19,6 +19,7 @@
 
 #include "commands/defrem.h"
 
+#include "compose.h"
 #include "provider.h"
 
 /* CrmEntity.flavor: which API generation, which envelope. */
@@ -90,7 +91,8 @@ static const CrmColumn pd_deals_columns[] = {
 	{"channel_id", "text", RO,
 	"The optional ID to further distinguish the Marketing channel."},
 	{"source_lead_id", "text", RO,
-	"The ID of the lead if the deal was converted from a lead. Only included when requested via include_fields parameter."},
+	"The ID of the lead if the deal was converted from a lead. Only included when requested via include_fields parameter.",
+	.request_option = "source_lead_id"},
 	{"arr", "numeric", RO,
 	"Only available in Growth and above plans. The Annual Recurring Revenue of the deal; null if there are no products attached to the deal."},
 	{"mrr", "numeric", RO,
@@ -106,12 +108,17 @@ static const char *const pd_deal_statuses[] = {"open", "won", "lost", NULL};
 
 /* v2 spells "updated since" inclusive and "updated until" exclusive. */
 #define PD_UPDATE_TIME_FILTER \
-	{"update_time", CRM_OP_LOWER | CRM_OP_UPPER, CRM_FMT_RFC3339, \
-	 "updated_since", "updated_until", false}
+	{.column = "update_time", .ops = CRM_OP_RANGE, .format = CRM_FMT_RFC3339, \
+	 .param = "updated_since", .upper_param = "updated_until"}
 #define PD_IDS_FILTER \
-	{"id", CRM_OP_EQ | CRM_OP_IN, CRM_FMT_INTEGER, "ids", NULL, false, 100}
+	{.column = "id", .ops = CRM_OP_EQ | CRM_OP_IN, .format = CRM_FMT_INTEGER, \
+	 .param = "ids", .max_list = 100}
 #define PD_EQ_FILTER(col) \
-	{col, CRM_OP_EQ, CRM_FMT_INTEGER, col}
+	{.column = col, .ops = CRM_OP_EQ, .format = CRM_FMT_INTEGER, .param = col}
+#define PD_TEXT_FILTER(col) \
+	{.column = col, .ops = CRM_OP_EQ, .format = CRM_FMT_TEXT, .param = col}
+#define PD_BOOL_FILTER(col) \
+	{.column = col, .ops = CRM_OP_EQ | CRM_OP_BOOL, .format = CRM_FMT_BOOL, .param = col}
 
 static const CrmFilter pd_deals_filters[] = {
 	PD_IDS_FILTER,
@@ -125,8 +132,8 @@ static const CrmFilter pd_deals_filters[] = {
 	 * Without a status Pipedrive lists every deal that is not deleted, so
 	 * the foreign table is that set; "deleted" can never match a row.
 	 */
-	{"status", CRM_OP_EQ | CRM_OP_IN, CRM_FMT_TEXT, "status", NULL, false, 0,
-	false, false, pd_deal_statuses},
+	{.column = "status", .ops = CRM_OP_EQ | CRM_OP_IN, .format = CRM_FMT_TEXT,
+	.param = "status", .domain = pd_deal_statuses},
 	PD_UPDATE_TIME_FILTER,
 	{NULL}
 };
@@ -177,7 +184,8 @@ static const CrmColumn pd_activities_columns[] = {
 	{"participants", "jsonb", 0,
 	"The participants of the activity."},
 	{"attendees", "jsonb", 0,
-	"The attendees of the activity."},
+	"The attendees of the activity.",
+	.request_option = "attendees"},
 	{"conference_meeting_client", "text", RO,
 	"The client used for the conference meeting."},
 	{"conference_meeting_url", "text", RO,
@@ -197,10 +205,10 @@ static const CrmFilter pd_activities_filters[] = {
 	PD_IDS_FILTER,
 	PD_EQ_FILTER("owner_id"),
 	PD_EQ_FILTER("deal_id"),
-	{"lead_id", CRM_OP_EQ, CRM_FMT_TEXT, "lead_id"},
+	PD_TEXT_FILTER("lead_id"),
 	PD_EQ_FILTER("person_id"),
 	PD_EQ_FILTER("org_id"),
-	{"done", CRM_OP_EQ | CRM_OP_BOOL, CRM_FMT_BOOL, "done"},
+	PD_BOOL_FILTER("done"),
 	PD_UPDATE_TIME_FILTER,
 	{NULL}
 };
@@ -456,8 +464,8 @@ static const CrmColumn pd_tasks_columns[] = {
 };
 
 static const CrmFilter pd_tasks_filters[] = {
-	{"is_done", CRM_OP_EQ | CRM_OP_BOOL, CRM_FMT_BOOL, "is_done"},
-	{"is_milestone", CRM_OP_EQ | CRM_OP_BOOL, CRM_FMT_BOOL, "is_milestone"},
+	PD_BOOL_FILTER("is_done"),
+	PD_BOOL_FILTER("is_milestone"),
 	PD_EQ_FILTER("project_id"),
 	PD_EQ_FILTER("parent_task_id"),
 	{NULL}
@@ -512,8 +520,8 @@ static const CrmColumn pd_deal_products_columns[] = {
 };
 
 static const CrmFilter pd_deal_products_filters[] = {
-	{"deal_id", CRM_OP_EQ | CRM_OP_IN, CRM_FMT_INTEGER, "deal_ids", NULL,
-	false, 100, false, true},
+	{.column = "deal_id", .ops = CRM_OP_EQ | CRM_OP_IN, .format = CRM_FMT_INTEGER,
+	.param = "deal_ids", .max_list = 100, .required = true},
 	{NULL}
 };
 
@@ -541,9 +549,9 @@ static const CrmColumn pd_notes_columns[] = {
 	{"last_update_user_id", "bigint", RO,
 	"The ID of the user who last updated the note."},
 	{"add_time", "timestamptz", 0,
-	"The creation date and time of the note."},
+	"The creation date and time of the note.", .wire = CRM_FMT_LOCAL},
 	{"update_time", "timestamptz", RO,
-	"The last updated date and time of the note."},
+	"The last updated date and time of the note.", .wire = CRM_FMT_LOCAL},
 	{"active_flag", "boolean", RO,
 	"Whether the note is active or deleted."},
 	{"pinned_to_lead_flag", "boolean", 0,
@@ -578,14 +586,15 @@ static const CrmFilter pd_notes_filters[] = {
 	PD_EQ_FILTER("person_id"),
 	PD_EQ_FILTER("org_id"),
 	PD_EQ_FILTER("user_id"),
-	{"lead_id", CRM_OP_EQ, CRM_FMT_TEXT, "lead_id"},
+	PD_TEXT_FILTER("lead_id"),
 	PD_EQ_FILTER("project_id"),
 	PD_EQ_FILTER("task_id"),
 	/* whole days, both ends inclusive */
-	{"add_time", CRM_OP_LOWER | CRM_OP_UPPER, CRM_FMT_DATE,
-	"start_date", "end_date", true},
+	{.column = "add_time", .ops = CRM_OP_RANGE, .format = CRM_FMT_DATE,
+	.param = "start_date", .upper_param = "end_date", .upper_inclusive = true},
 	/* v1 has no upper bound for update_time */
-	{"update_time", CRM_OP_LOWER, CRM_FMT_RFC3339, "updated_since"},
+	{.column = "update_time", .ops = CRM_OP_LOWER, .format = CRM_FMT_RFC3339,
+	.param = "updated_since"},
 	{NULL}
 };
 
@@ -609,11 +618,11 @@ static const CrmColumn pd_users_columns[] = {
 	{"activated", "boolean", 0,
 	"Boolean that indicates whether the user is activated."},
 	{"last_login", "timestamptz", RO,
-	"The last login date and time of the user. Format: YYYY-MM-DD HH:MM:SS."},
+	"The last login date and time of the user. Format: YYYY-MM-DD HH:MM:SS.", .wire = CRM_FMT_LOCAL},
 	{"created", "timestamptz", RO,
-	"The creation date and time of the user. Format: YYYY-MM-DD HH:MM:SS."},
+	"The creation date and time of the user. Format: YYYY-MM-DD HH:MM:SS.", .wire = CRM_FMT_LOCAL},
 	{"modified", "timestamptz", RO,
-	"The last modification date and time of the user. Format: YYYY-MM-DD HH:MM:SS."},
+	"The last modification date and time of the user. Format: YYYY-MM-DD HH:MM:SS.", .wire = CRM_FMT_LOCAL},
 	{"has_created_company", "boolean", RO,
 	"Boolean that indicates whether the user has created a company."},
 	{"access", "jsonb", 0,
@@ -653,9 +662,9 @@ static const CrmColumn pd_activity_types_columns[] = {
 	{"is_custom_flag", "boolean", RO,
 	"Whether the activity type is a custom one or not."},
 	{"add_time", "timestamptz", RO,
-	"The creation time of the activity type."},
+	"The creation time of the activity type.", .wire = CRM_FMT_LOCAL},
 	{"update_time", "timestamptz", RO,
-	"The update time of the activity type."},
+	"The update time of the activity type.", .wire = CRM_FMT_LOCAL},
 	{NULL}
 };
 
@@ -703,9 +712,9 @@ static const CrmColumn pd_files_columns[] = {
 	{"lead_id", "text", 0,
 	"The ID of the lead to associate the file with."},
 	{"add_time", "timestamptz", RO,
-	"The date and time when the file was added/created. Format: YYYY-MM-DD HH:MM:SS."},
+	"The date and time when the file was added/created. Format: YYYY-MM-DD HH:MM:SS.", .wire = CRM_FMT_LOCAL},
 	{"update_time", "timestamptz", RO,
-	"The last updated date and time of the file. Format: YYYY-MM-DD HH:MM:SS."},
+	"The last updated date and time of the file. Format: YYYY-MM-DD HH:MM:SS.", .wire = CRM_FMT_LOCAL},
 	{"active_flag", "boolean", RO,
 	"Whether the user is active or not. false = Not activated, true = Activated."},
 	{"inline_flag", "boolean", RO,
@@ -755,13 +764,13 @@ static const CrmColumn pd_filters_columns[] = {
 	{"user_id", "bigint", RO,
 	"The owner of the filter."},
 	{"add_time", "timestamptz", RO,
-	"The date and time when the filter was added."},
+	"The date and time when the filter was added.", .wire = CRM_FMT_LOCAL},
 	{"update_time", "timestamptz", RO,
-	"The date and time when the filter was updated."},
+	"The date and time when the filter was updated.", .wire = CRM_FMT_LOCAL},
 	{"visible_to", "text", 0,
 	"The visibility group ID of who can see the filter."},
 	{"last_used_time", "timestamptz", RO,
-	"The date and time when the filter was last used."},
+	"The date and time when the filter was last used.", .wire = CRM_FMT_LOCAL},
 	{"custom_view_id", "bigint", RO,
 	"The custom view ID linked to the filter."},
 	{NULL}
@@ -772,8 +781,8 @@ static const char *const pd_filter_types[] = {
 };
 
 static const CrmFilter pd_filters_filters[] = {
-	{"type", CRM_OP_EQ, CRM_FMT_TEXT, "type", NULL, false, 0, false, false,
-	pd_filter_types},
+	{.column = "type", .ops = CRM_OP_EQ, .format = CRM_FMT_TEXT, .param = "type",
+	.domain = pd_filter_types},
 	{NULL}
 };
 
@@ -788,26 +797,55 @@ static const CrmColumn pd_deal_flow_columns[] = {
 	{"object", "text", RO,
 	"The type of the deal update. (Possible object types - dealChange, note, activity, mailMessage, invoice, document, file)."},
 	{"timestamp", "timestamptz", RO,
-	"The creation date and time of the update."},
+	"The creation date and time of the update.", .wire = CRM_FMT_LOCAL},
 	{"data", "jsonb", RO,
 	"The data related to the update."},
 	{NULL}
 };
 
 static const CrmFilter pd_deal_flow_filters[] = {
-	{"deal_id", CRM_OP_EQ | CRM_OP_IN, CRM_FMT_INTEGER, "deal_id", NULL,
-	false, 1, true, true},
+	{.column = "deal_id", .ops = CRM_OP_EQ | CRM_OP_IN, .format = CRM_FMT_INTEGER,
+	.param = "deal_id", .max_list = 1, .in_path = true, .required = true},
 	{NULL}
 };
+
+/* v2: an opaque cursor; the last page has none */
+static const CrmPaging pd_v2_paging = {
+	.style = CRM_PAGING_CURSOR,
+	.size_param = "limit",
+	.position_param = "cursor",
+	.max_size = 500,
+	.next_from = CRM_NEXT_CURSOR,
+	.next_path = "additional_data.next_cursor",
+};
+
+/*
+ * v1: start/limit, while more_items_in_collection; most lists nest it in
+ * "pagination", deal flow does not.
+ */
+#define PD_V1_PAGING(size) { \
+	.style = CRM_PAGING_OFFSET, \
+	.size_param = "limit", \
+	.position_param = "start", \
+	.max_size = size, \
+	.next_from = CRM_NEXT_MORE_FLAG, \
+	.more_path = "additional_data.pagination.more_items_in_collection|additional_data.more_items_in_collection", \
+	.next_path = "additional_data.pagination.next_start|additional_data.next_start", \
+}
+static const CrmPaging pd_v1_paging = PD_V1_PAGING(500);
+static const CrmPaging pd_v1_files_paging = PD_V1_PAGING(100);
 
 static const CrmEntity pd_entities[] = {
 	{
 		.name = "deals",
+		.request_option_param = "include_fields",
 		.list_path = "/api/v2/deals",
 		.item_path = "/api/v2/deals/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 5000,
 		.flavor = PD_V2,
 		.columns = pd_deals_columns,
@@ -817,11 +855,14 @@ static const CrmEntity pd_entities[] = {
 	},
 	{
 		.name = "activities",
+		.request_option_param = "include_fields",
 		.list_path = "/api/v2/activities",
 		.item_path = "/api/v2/activities/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 10000,
 		.flavor = PD_V2,
 		.columns = pd_activities_columns,
@@ -834,8 +875,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/persons",
 		.item_path = "/api/v2/persons/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 5000,
 		.flavor = PD_V2,
 		.columns = pd_persons_columns,
@@ -847,8 +890,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/organizations",
 		.item_path = "/api/v2/organizations/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 2000,
 		.flavor = PD_V2,
 		.columns = pd_organizations_columns,
@@ -860,8 +905,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/products",
 		.item_path = "/api/v2/products/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 500,
 		.flavor = PD_V2,
 		.columns = pd_products_columns,
@@ -873,8 +920,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/stages",
 		.item_path = "/api/v2/stages/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 50,
 		.flavor = PD_V2,
 		.columns = pd_stages_columns,
@@ -886,8 +935,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/pipelines",
 		.item_path = "/api/v2/pipelines/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 10,
 		.flavor = PD_V2,
 		.columns = pd_pipelines_columns,
@@ -899,8 +950,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/dealFields",
 		.item_path = "/api/v2/dealFields/{field_code}",
 		.key = "field_code",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 100,
 		.flavor = PD_V2,
 		.columns = pd_deal_fields_columns,
@@ -912,8 +965,10 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v2/tasks",
 		.item_path = "/api/v2/tasks/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 500,
 		.flavor = PD_V2,
 		.columns = pd_tasks_columns,
@@ -924,8 +979,10 @@ static const CrmEntity pd_entities[] = {
 		.name = "deal_products",
 		.list_path = "/api/v2/deals/products",
 		.key = "id",
-		.paging = CRM_PAGING_CURSOR,
-		.max_page_size = 500,
+		.paging = &pd_v2_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
+		.hidden_when = "is_deleted",
 		.default_rows = 5000,
 		.flavor = PD_V2,
 		.columns = pd_deal_products_columns,
@@ -937,8 +994,9 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v1/notes",
 		.item_path = "/api/v1/notes/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_OFFSET,
-		.max_page_size = 500,
+		.paging = &pd_v1_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 5000,
 		.flavor = PD_V1,
 		.columns = pd_notes_columns,
@@ -951,8 +1009,8 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v1/users",
 		.item_path = "/api/v1/users/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_NONE,
-		.max_page_size = 0,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 50,
 		.flavor = PD_V1,
 		.columns = pd_users_columns,
@@ -963,8 +1021,8 @@ static const CrmEntity pd_entities[] = {
 		.name = "activity_types",
 		.list_path = "/api/v1/activityTypes",
 		.key = "id",
-		.paging = CRM_PAGING_NONE,
-		.max_page_size = 0,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 20,
 		.flavor = PD_V1,
 		.columns = pd_activity_types_columns,
@@ -975,8 +1033,8 @@ static const CrmEntity pd_entities[] = {
 		.name = "currencies",
 		.list_path = "/api/v1/currencies",
 		.key = "id",
-		.paging = CRM_PAGING_NONE,
-		.max_page_size = 0,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 200,
 		.flavor = PD_V1,
 		.columns = pd_currencies_columns,
@@ -988,8 +1046,9 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v1/files",
 		.item_path = "/api/v1/files/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_OFFSET,
-		.max_page_size = 100,
+		.paging = &pd_v1_files_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 1000,
 		.flavor = PD_V1,
 		.columns = pd_files_columns,
@@ -1001,8 +1060,8 @@ static const CrmEntity pd_entities[] = {
 		.list_path = "/api/v1/filters",
 		.item_path = "/api/v1/filters/{id}",
 		.key = "id",
-		.paging = CRM_PAGING_NONE,
-		.max_page_size = 0,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 20,
 		.flavor = PD_V1,
 		.columns = pd_filters_columns,
@@ -1012,8 +1071,9 @@ static const CrmEntity pd_entities[] = {
 	{
 		.name = "deal_flow",
 		.list_path = "/api/v1/deals/{deal_id}/flow",
-		.paging = CRM_PAGING_OFFSET,
-		.max_page_size = 500,
+		.paging = &pd_v1_paging,
+		.rows_path = "data",
+		.item_rows_path = "data",
 		.default_rows = 20,
 		.flavor = PD_V1,
 		.columns = pd_deal_flow_columns,
@@ -1024,8 +1084,8 @@ static const CrmEntity pd_entities[] = {
 };
 
 static const CrmProviderOption pd_options[] = {
-	{"api_token", CRM_OPTION_USER_MAPPING, true},
-	{"access_token", CRM_OPTION_USER_MAPPING, true},
+	{"api_token", CRM_OPTION_USER_MAPPING, CRM_OPTKIND_SECRET},
+	{"access_token", CRM_OPTION_USER_MAPPING, CRM_OPTKIND_SECRET},
 	{NULL}
 };
 
@@ -1066,160 +1126,44 @@ pd_auth_headers(List *options, List **headers)
 				 errhint("Add OPTIONS (api_token '...') for a personal API token, or (access_token '...') for an OAuth token.")));
 }
 
-/* Lists are comma separated: ids=1,2,3, status=won,lost. */
+/*
+ * HTTP says most: 404 on an item is no such item, 401 and 402 mean what
+ * they say.  The body adds the vendor's words, and "success": false inside
+ * a 2xx answer is a failure too.
+ */
 static void
-pd_append_param(StringInfo buf, const CrmParam *param)
+pd_classify(const CrmEntity *entity, CrmAnswer *answer)
 {
-	const char *name = param->upper ? param->filter->upper_param :
-		param->filter->param;
-	ListCell   *lc;
+	json_t	   *json = answer->json;
+	const char *message;
+	json_t	   *code;
 
-	crm_append_query_name(buf, name);
-	foreach(lc, param->values)
+	crm_failure_from_status(answer);
+	if (!json_is_object(json))
 	{
-		if (lc != list_head(param->values))
-			appendStringInfoChar(buf, ',');
-		crm_append_param_value(buf, param, (const char *) lfirst(lc));
-	}
-}
-
-static void
-pd_build_request(const CrmEntity *entity, const CrmCall *call,
-				 const CrmPage *page, int limit, CrmRequest *request)
-{
-	ListCell   *lc;
-
-	request->method = "GET";
-	request->body = NULL;
-
-	if (call->item_key)
-	{
-		crm_append_path(&request->path, entity, entity->item_path, call);
+		/* an answer with rows must be Pipedrive's envelope */
+		if (answer->kind == CRM_ANSWER_ROWS)
+		{
+			answer->kind = CRM_ANSWER_FAILED;
+			answer->failure = CRM_FAIL_BAD_ANSWER;
+		}
 		return;
 	}
-
-	crm_append_path(&request->path, entity, entity->list_path, call);
-	foreach(lc, call->params)
-	{
-		CrmParam   *param = (CrmParam *) lfirst(lc);
-
-		if (!param->filter->in_path)
-			pd_append_param(&request->path, param);
-	}
-
-	switch (entity->paging)
-	{
-		case CRM_PAGING_CURSOR:
-			crm_append_query_param(&request->path, "limit",
-								   psprintf("%d", limit));
-			if (page->cursor)
-				crm_append_query_param(&request->path, "cursor", page->cursor);
-			break;
-		case CRM_PAGING_OFFSET:
-			if (page->offset > 0)
-				crm_append_query_param(&request->path, "start",
-									   psprintf(INT64_FORMAT, page->offset));
-			crm_append_query_param(&request->path, "limit",
-								   psprintf("%d", limit));
-			break;
-		case CRM_PAGING_NONE:
-		case CRM_PAGING_PAGE:
-			break;
-	}
-}
-
-static json_t *
-pd_extract_rows(const CrmEntity *entity, const CrmCall *call, json_t *answer,
-				CrmPage *page, const char **error)
-{
-	json_t	   *success = json_object_get(answer, "success");
-	json_t	   *data;
-	json_t	   *more_data;
-
-	if (!json_is_object(answer))
-	{
-		*error = "the answer is not a JSON object";
-		return NULL;
-	}
-	if (json_is_false(success))
-	{
-		*error = json_string_value(json_object_get(answer, "error"));
-		if (*error == NULL)
-			*error = "the answer says success: false";
-		return NULL;
-	}
-
-	page->number++;
-	page->done = true;
-	data = json_object_get(answer, "data");
-
-	if (call->item_key)
-	{
-		json_t	   *rows = json_array();
-
-		/*
-		 * v2 listings leave deleted items out, so the table has none; an
-		 * item fetched by key must not bring one back.
-		 */
-		if (json_is_object(data) &&
-			!(entity->flavor == PD_V2 &&
-			  json_is_true(json_object_get(data, "is_deleted"))))
-			json_array_append(rows, data);
-		return rows;
-	}
-
-	/* v1 answers "data": null for an empty list */
-	if (data == NULL || json_is_null(data))
-		return json_array();
-	if (!json_is_array(data))
-	{
-		*error = "\"data\" is not an array";
-		return NULL;
-	}
-
-	more_data = json_object_get(answer, "additional_data");
-	if (entity->paging == CRM_PAGING_CURSOR)
-	{
-		const char *cursor = json_string_value(json_object_get(more_data,
-															   "next_cursor"));
-
-		page->cursor = NULL;
-		if (cursor && *cursor && json_array_size(data) > 0)
-		{
-			page->cursor = pstrdup(cursor);
-			page->done = false;
-		}
-	}
-	else if (entity->paging == CRM_PAGING_OFFSET)
-	{
-		/* most v1 lists nest it in "pagination"; deal flow does not */
-		json_t	   *pagination = json_object_get(more_data, "pagination");
-		json_t	   *next_start;
-
-		if (!json_is_object(pagination))
-			pagination = more_data;
-		next_start = json_object_get(pagination, "next_start");
-		if (json_is_true(json_object_get(pagination, "more_items_in_collection"))
-			&& json_array_size(data) > 0)
-		{
-			page->done = false;
-			if (json_is_integer(next_start))
-				page->offset = json_integer_value(next_start);
-			else
-				page->offset += json_array_size(data);
-		}
-	}
-	return json_incref(data);
-}
-
-static const char *
-pd_error_message(json_t *answer)
-{
-	const char *message = json_string_value(json_object_get(answer, "error"));
-
+	message = json_string_value(json_object_get(json, "error"));
 	if (message == NULL)
-		message = json_string_value(json_object_get(answer, "message"));
-	return message;
+		message = json_string_value(json_object_get(json, "message"));
+	code = json_object_get(json, "code");
+	if (json_is_string(code))
+		answer->vendor_code = json_string_value(code);
+	if (answer->kind == CRM_ANSWER_FAILED)
+		answer->vendor_message = message;
+	else if (answer->kind == CRM_ANSWER_ROWS &&
+			 json_is_false(json_object_get(json, "success")))
+	{
+		answer->kind = CRM_ANSWER_FAILED;
+		answer->failure = CRM_FAIL_INVALID_INPUT;
+		answer->vendor_message = message ? message : "the answer says success: false";
+	}
 }
 
 /* "HH:MM:SS" to the "HH:MM" Pipedrive documents for times of day and durations. */
@@ -1232,7 +1176,7 @@ pd_shorten_clock(json_t *body, const char *key)
 		json_object_set_new(body, key, json_stringn(text, 5));
 }
 
-/* v1 spells times "YYYY-MM-DD HH:MM:SS" (UTC) and flags 0 or 1. */
+/* v1 spells flags 0 or 1 (its times are declared LOCAL, in UTC). */
 static void
 pd_v1_body(const CrmEntity *entity, json_t *body)
 {
@@ -1242,18 +1186,9 @@ pd_v1_body(const CrmEntity *entity, json_t *body)
 	json_object_foreach(body, key, value)
 	{
 		const CrmColumn *column = crm_find_column(entity, key);
-		const char *text = json_string_value(value);
 
-		if (column && strcmp(column->type, "timestamptz") == 0 && text &&
-			strlen(text) == 20 && text[10] == 'T' && text[19] == 'Z')
-		{
-			char	   *naive = pnstrdup(text, 19);
-
-			naive[10] = ' ';
-			json_object_set_new(body, key, json_string(naive));
-		}
-		else if (column && strcmp(column->type, "boolean") == 0 &&
-				 json_is_boolean(value) && strstr(key, "_flag") != NULL)
+		if (column && strcmp(column->type, "boolean") == 0 &&
+			json_is_boolean(value) && strstr(key, "_flag") != NULL)
 			json_object_set_new(body, key, json_integer(json_is_true(value) ? 1 : 0));
 	}
 }
@@ -1323,7 +1258,7 @@ pd_extract_written(const CrmEntity *entity, CmdType operation, json_t *answer,
 
 	if (json_is_false(json_object_get(answer, "success")))
 	{
-		*error = pd_error_message(answer);
+		*error = json_string_value(json_object_get(answer, "error"));
 		if (*error == NULL)
 			*error = "the answer says success: false";
 		return NULL;
@@ -1346,13 +1281,11 @@ const CrmProvider crm_pipedrive_provider = {
 	.options = pd_options,
 	.credential_hint = "api_token or access_token",
 	/* v1 spells times "2026-01-31 12:00:00", in UTC */
-	.naive_time_zone = "UTC",
+	.time_zone = "UTC",
 	.url_example = "https://acme.pipedrive.com",
 	.api_paths = pd_api_paths,
 	.auth_headers = pd_auth_headers,
-	.build_request = pd_build_request,
-	.extract_rows = pd_extract_rows,
-	.error_message = pd_error_message,
+	.classify = pd_classify,
 	.build_write = pd_build_write,
 	.extract_written = pd_extract_written,
 };

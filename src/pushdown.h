@@ -1,21 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * deparse.h
- *		Which conditions a CRM's API can evaluate, and how a scan's
- *		requests are spelled from them.
+ * pushdown.h
+ *		While planning: which conditions a CRM's API can evaluate, and the
+ *		scan spec a plan carries to the executor.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CRM_DEPARSE_H
-#define CRM_DEPARSE_H
+#ifndef CRM_PUSHDOWN_H
+#define CRM_PUSHDOWN_H
 
 #include "postgres.h"
 
-#include "foreign/foreign.h"
-#include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 
-#include "option.h"
 #include "provider.h"
 
 /* The key column: = and IN become item requests, not a filter. */
@@ -38,24 +35,14 @@ typedef struct CrmCondition
 	bool		exact;			/* the API selects exactly these rows */
 } CrmCondition;
 
-/* Planner state of a foreign table, in baserel->fdw_private. */
-typedef struct CrmRelInfo
+/* Which columns of a foreign table read the fields the API filters on. */
+typedef struct CrmColumnMap
 {
-	ForeignTable *table;
-	ForeignServer *server;
-	CrmServerOptions server_options;
-	CrmTableOptions table_options;
 	const CrmEntity *entity;
 	AttrNumber *filter_attnum;	/* per filter: the column it reads, or 0 */
 	AttrNumber	key_attnum;		/* column holding the entity key, or 0 */
-	List	   *pushed;			/* RestrictInfos the API evaluates */
-	List	   *local;			/* RestrictInfos only PostgreSQL evaluates */
-	bool		all_exact;		/* pushed ones select exactly their rows */
-	int			page_size;
-	double		full_rows;		/* rows of the entity without conditions */
-	double		remote_rows;	/* use_remote_estimate: rows the API gave
-								 * for the pushed conditions; < 0: unknown */
-} CrmRelInfo;
+	bool		filters_off;	/* the account applies no account_feature filter */
+} CrmColumnMap;
 
 /* What a plan carries to the executor (fdw_private), and back. */
 typedef struct CrmScanSpec
@@ -65,34 +52,23 @@ typedef struct CrmScanSpec
 	int			limit_hint;		/* rows the query needs at most; 0: unknown */
 	int			full_pages;		/* estimated pages of an unfiltered listing */
 	List	   *retrieved_attrs;	/* integer list of attnums to convert */
+	bool		filters_off;	/* the account's filtering is off */
 } CrmScanSpec;
 
-extern CrmRelInfo *crm_rel_info(PlannerInfo *root, RelOptInfo *baserel,
-								Oid foreigntableid);
+extern void crm_column_map(Relation rel, const CrmEntity *entity,
+						   bool filters_off, CrmColumnMap *map);
 extern bool crm_classify(PlannerInfo *root, RelOptInfo *baserel,
-						 CrmRelInfo *info, Expr *clause, CrmCondition *cond);
+						 const CrmColumnMap *map, Expr *clause,
+						 CrmCondition *cond);
 extern List *crm_retrieved_attrs(RelOptInfo *baserel, Oid foreigntableid,
 								 List *scan_clauses);
-extern List *crm_spec_to_list(CrmScanSpec *spec);
-extern void crm_spec_from_list(List *list, CrmScanSpec *spec);
-extern const CrmFilter *crm_condition_filter(const CrmEntity *entity,
-											 const CrmCondition *cond);
-
-/* Execution: values rendered, calls built. */
-typedef struct CrmRenderedCondition
-{
-	const CrmCondition *cond;
-	List	   *values;			/* API spellings (char *); NIL: matches nothing */
-	bool		unbounded;		/* no restriction at all (an infinite bound) */
-	bool		placeholder;	/* EXPLAIN: one stand-in for unknown values */
-} CrmRenderedCondition;
-
-extern void crm_render_condition(const CrmEntity *entity,
-								 const CrmCondition *cond, Datum value,
-								 bool isnull, CrmRenderedCondition *out);
-extern List *crm_build_calls(const CrmEntity *entity, List *rendered,
-							 int full_pages, bool *no_rows);
 extern const char *crm_missing_required(const CrmEntity *entity,
 										List *conditions);
+extern const CrmFilter *crm_condition_filter(const CrmEntity *entity,
+											 const CrmCondition *cond);
+extern CrmValueFormat crm_condition_format(const CrmEntity *entity,
+										   const CrmCondition *cond);
+extern List *crm_spec_to_list(CrmScanSpec *spec);
+extern void crm_spec_from_list(List *list, CrmScanSpec *spec);
 
-#endif							/* CRM_DEPARSE_H */
+#endif							/* CRM_PUSHDOWN_H */
