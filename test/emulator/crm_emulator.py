@@ -3,7 +3,8 @@
 
 This file owns everything that is not about one vendor's API:
 
-* the command line (``--host --port --port-file --seed --scale --quiet``),
+* the command line (``--host --port --port-file --seed --scale --anchor
+  --quiet``),
 * the HTTP/1.1 keep-alive server (``ThreadingHTTPServer``),
 * dispatch of a request to the provider that owns its path prefix
   (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM ``/api/v4/`` and SalesMan
@@ -35,14 +36,16 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import provider_kit                                     # noqa: E402
+
 sys.dont_write_bytecode = True          # never write __pycache__ beside us
 # Provider modules import this file as "crm_emulator"; when it runs as the
 # main script, make that name refer to this very module, not a second copy.
 sys.modules.setdefault("crm_emulator", sys.modules[__name__])
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
 
 # Provider modules, each exposing a ``PROVIDER`` class (see ``Provider``).
 PROVIDER_MODULES = ("pipedrive",)
@@ -137,10 +140,21 @@ class Provider:
         self.seed = seed
         self.scale = scale
         self.env = env
+        self.anchor = None              # --anchor: None, "now" or seconds
+        self.shift = 0                  # seconds the last reset moved data
+
+    def time_shift(self, latest):
+        """Seconds (whole days) to add to every generated time so that
+        ``latest``, the dataset's latest generated time, falls on the
+        anchor's UTC day; 0 without ``--anchor``.  Call it from ``reset``.
+        """
+        self.shift = provider_kit.anchor_shift(latest, self.anchor)
+        return self.shift
 
     # data
     def reset(self):
-        """Regenerate every row from the seed and scale."""
+        """Regenerate every row from the seed and scale, shifted by
+        ``time_shift(latest)`` when an anchor is set."""
         raise NotImplementedError
 
     def dump(self, entity):
@@ -278,9 +292,13 @@ def public_fault(fault):
 # --------------------------------------------------------------------------
 
 class Emulator:
-    def __init__(self, seed=42, scale=None, quiet=False, env=None):
+    def __init__(self, seed=42, scale=None, quiet=False, env=None,
+                 anchor=None):
         self.seed = seed
         self.quiet = quiet
+        # None, "now" (resolved at every reset) or Unix seconds
+        self.anchor = provider_kit.parse_anchor(anchor) \
+            if isinstance(anchor, str) else anchor
         self.env = dict(os.environ if env is None else env)
         self.lock = threading.RLock()       # log, faults, config, rates
         self.data_lock = threading.RLock()  # provider data
@@ -296,7 +314,9 @@ class Emulator:
                     continue
                 if entity in own:
                     own[entity] = value
-            self.providers.append(cls(seed, own, self.env))
+            provider = cls(seed, own, self.env)
+            provider.anchor = self.anchor
+            self.providers.append(provider)
         known = set()
         for p in self.providers:
             known.update(p.default_scale)
@@ -501,8 +521,14 @@ class Emulator:
                     return control_error(404, "unknown entity %r" % parts[2])
                 return Response.json(200, rows)
             if sub == "health":
-                return Response.json(200, {"ok": True, "providers": [
-                    p.name for p in self.providers]})
+                anchor = self.anchor
+                if anchor is not None and anchor != "now":
+                    anchor = provider_kit.rfc3339_z(anchor)
+                return Response.json(200, {
+                    "ok": True, "providers": [p.name for p in self.providers],
+                    "anchor": anchor,
+                    "shift_days": {p.name: p.shift // provider_kit.DAY
+                                   for p in self.providers}})
         except ValueError as e:         # bad JSON, bad fault
             return control_error(400, str(e))
         return control_error(404, "unknown control endpoint %s" % path)
@@ -836,6 +862,13 @@ def parse_scale(text):
     return scale
 
 
+def anchor_arg(text):
+    try:
+        return provider_kit.parse_anchor(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
 def write_port_file(path, port):
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, ".%s.%d.tmp"
@@ -855,12 +888,17 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=parse_scale, default={},
                         help="e.g. deals=1200,activities=1500")
+    parser.add_argument("--anchor", type=anchor_arg, default=None,
+                        help="shift generated times by whole days so the "
+                             "latest falls on this day: 'now', YYYY-MM-DD "
+                             "or an ISO 8601 UTC time (default: no shift)")
     parser.add_argument("--quiet", action="store_true",
                         help="no per-request log lines on stderr")
     args = parser.parse_args(argv)
 
     try:
-        emulator = Emulator(seed=args.seed, scale=args.scale, quiet=args.quiet)
+        emulator = Emulator(seed=args.seed, scale=args.scale, quiet=args.quiet,
+                            anchor=args.anchor)
     except ValueError as e:
         parser.error(str(e))
     server = make_server(emulator, args.host, args.port)

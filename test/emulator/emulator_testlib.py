@@ -107,13 +107,14 @@ class ServerCase(unittest.TestCase):
     """
 
     scale = None
+    anchor = None
     provider = "pipedrive"
     auth_headers = AUTH
 
     @classmethod
     def setUpClass(cls):
         cls.emu = crm_emulator.Emulator(seed=42, scale=cls.scale, quiet=True,
-                                        env=ENV)
+                                        env=ENV, anchor=cls.anchor)
         cls.server = crm_emulator.make_server(cls.emu)
         cls.port = cls.server.server_address[1]
         cls.thread = threading.Thread(target=cls.server.serve_forever,

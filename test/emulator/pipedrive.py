@@ -23,7 +23,7 @@ import re
 from http import HTTPStatus
 
 from crm_emulator import Provider, Response
-from pipedrive_data import PipedriveData
+from pipedrive_data import END_TIME, PipedriveData
 from pipedrive_errors import ERROR_INFO
 from pipedrive_reads import PipedriveReads
 from pipedrive_render import PipedriveRender
@@ -75,7 +75,7 @@ class PipedriveProvider(PipedriveData, PipedriveRender, PipedriveReads,
         self.routes = self.build_routes()
 
     def reset(self):
-        self.generate()
+        self.generate(self.time_shift(END_TIME))
 
     # ------------------------------------------------------------------
     # Dumps for tests

@@ -5,7 +5,7 @@ vocabularies (users, pipelines, custom deal field keys, labels, filters...)
 and ``PipedriveData``, the mixin that builds every table (users, currencies,
 activity types, pipelines, stages, organizations, persons, products, deal
 fields, deals, deal products, activities, tasks, notes, files, filters) as a
-pure function of the seed and the scale.  README.md
+pure function of the seed, the scale and the anchor shift.  README.md
 describes the result.
 
 Internal rows are plain dicts whose keys are the v2 field names; timestamps
@@ -22,7 +22,8 @@ from provider_kit import (ADDRESSES, DAY, FIRST_NAMES, LAST_NAMES, NOTE_TEXTS,
                           ORG_SUFFIXES, ORG_WORDS, Table, day_of, rng_uuid,
                           rfc3339_z as v2_time, seeded_rng)
 
-# Generated timestamps lie in [BASE_TIME, END_TIME].
+# Generated timestamps lie in [BASE_TIME, END_TIME] (before any --anchor
+# shift, which moves both by whole days).
 BASE_TIME = calendar.timegm((2025, 1, 1, 0, 0, 0))
 END_TIME = calendar.timegm((2026, 6, 30, 23, 59, 59))
 
@@ -133,7 +134,7 @@ class PipedriveData:
 
     def generate(self, shift=0):
         """(Re)build every table from the seed and scale; every generated
-        time is moved by ``shift`` seconds."""
+        time is moved by ``shift`` seconds (whole days, see --anchor)."""
         s = self.scale
         self.base_time = BASE_TIME + shift
         self.end_time = END_TIME + shift

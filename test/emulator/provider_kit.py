@@ -4,8 +4,10 @@ shares.
 This module owns:
 
 * ``ApiError``: an error a provider answers in its *own* envelope;
-* time: formatting Unix seconds (RFC 3339, SQL-style, dates) and parsing
-  what clients send (RFC 3339, ``YYYY-MM-DD HH:MM:SS``, dates, clock times);
+* time: formatting Unix seconds (RFC 3339, SQL-style, dates), parsing what
+  clients send (RFC 3339, ``YYYY-MM-DD HH:MM:SS``, dates, clock times), and
+  the anchor-time shift (``--anchor``) that moves a generated dataset so that
+  its latest day falls on a chosen day;
 * ``validate``: checking a JSON value against an OpenAPI-style schema;
 * small query-string helpers (integers, booleans, comma lists), opaque
   base64url cursors and the total sort order used by keyset paging;
@@ -144,6 +146,52 @@ def normalize_clock(text):
             int(m.group(3) or 0) > 59:
         raise ValueError(text)
     return "%s:%s:%s" % (m.group(1), m.group(2), m.group(3) or "00")
+
+
+# --------------------------------------------------------------------------
+# Anchor time: shifting a generated dataset in whole days
+# --------------------------------------------------------------------------
+
+def parse_anchor(text):
+    """``--anchor`` value -> None, ``"now"`` or Unix seconds.
+
+    Accepts ``now``, a date (``2026-03-01``) or an RFC 3339 / ISO 8601
+    timestamp with ``Z`` or an offset (``2026-03-01T12:00:00Z``).  Raises
+    ValueError for anything else.
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if text.lower() == "now":
+        return "now"
+    for parse in (parse_date, parse_rfc3339):
+        try:
+            return int(parse(text))
+        except ValueError:
+            pass
+    raise ValueError("--anchor wants 'now', YYYY-MM-DD or an ISO 8601 UTC "
+                     "timestamp such as 2026-03-01T12:00:00Z, got %r" % text)
+
+
+def anchor_seconds(anchor):
+    """Resolve a parsed anchor (None, "now", seconds) to seconds or None."""
+    if anchor is None:
+        return None
+    if anchor == "now":
+        return int(time.time())
+    return int(anchor)
+
+
+def anchor_shift(latest, anchor):
+    """Seconds (a whole number of days) to add to every generated time so
+    that the UTC day of ``latest`` becomes the UTC day of ``anchor``.
+
+    ``anchor`` is None (no shift: 0), "now" or Unix seconds.
+    """
+    at = anchor_seconds(anchor)
+    if at is None:
+        return 0
+    return (at - at % DAY) - (latest - latest % DAY)
 
 
 # --------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Self-tests of the emulator's provider-neutral core: request log and
-control API, rate limits, faults, HTTP plumbing and the command line
-(exercised through the Pipedrive provider).
+control API, rate limits, faults, HTTP plumbing, the command line and the
+anchor-time shift (exercised through the Pipedrive provider).
 
     cd test/emulator && /usr/bin/python3 -m unittest -q test_core
 """
 
+import calendar
 import http.client
 import json
 import os
@@ -17,8 +18,12 @@ import tempfile
 import time
 import unittest
 
-from emulator_testlib import (API_TOKEN, ENV, HERE, OAUTH_TOKEN, Client,
-                              ServerCase)
+from emulator_testlib import (API_TOKEN, ENV, HERE, OAUTH_TOKEN, RFC3339_Z,
+                              V1_TIME, Client, ServerCase, crm_emulator)
+import provider_kit
+
+DATE_ONLY = re.compile(r"\d{4}-\d\d-\d\d$")
+RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 
 
 class TestLogAndControl(ServerCase):
@@ -299,6 +304,94 @@ class TestCommandLine(unittest.TestCase):
         self.assertIn(b"unicorns", proc.stderr)
 
 
+
+def shifted(value, days):
+    """A rendered value with every timestamp and date moved by ``days``."""
+    if isinstance(value, dict):
+        return {k: shifted(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shifted(v, days) for v in value]
+    if isinstance(value, str):
+        for pattern, fmt in ((RFC3339_Z, "%Y-%m-%dT%H:%M:%SZ"),
+                             (RFC3339_MS, "%Y-%m-%dT%H:%M:%S.000Z"),
+                             (V1_TIME, "%Y-%m-%d %H:%M:%S"),
+                             (DATE_ONLY, "%Y-%m-%d")):
+            if pattern.fullmatch(value):
+                t = calendar.timegm(time.strptime(value, fmt))
+                return time.strftime(fmt, time.gmtime(t + days * 86400))
+    return value
+
+
+class TestAnchor(unittest.TestCase):
+    """--anchor moves every generated time by whole days."""
+
+    def emulator(self, anchor):
+        return crm_emulator.Emulator(seed=42, quiet=True, env=ENV,
+                                     anchor=anchor,
+                                     scale={"deals": 200, "activities": 100,
+                                            "notes": 50})
+
+    def test_parse_anchor(self):
+        self.assertIsNone(provider_kit.parse_anchor(None))
+        self.assertEqual(provider_kit.parse_anchor(" NOW "), "now")
+        self.assertEqual(provider_kit.parse_anchor("2027-03-10"),
+                         calendar.timegm((2027, 3, 10, 0, 0, 0)))
+        self.assertEqual(provider_kit.parse_anchor("2027-03-10T23:30:00Z"),
+                         calendar.timegm((2027, 3, 10, 23, 30, 0)))
+        self.assertEqual(
+            provider_kit.parse_anchor("2027-03-11T01:30:00+02:00"),
+            calendar.timegm((2027, 3, 10, 23, 30, 0)))
+        for bad in ("", "yesterday", "2027-02-30", "2027-03-10T10:00:00"):
+            with self.assertRaises(ValueError):
+                provider_kit.parse_anchor(bad)
+        latest = calendar.timegm((2026, 6, 30, 23, 59, 59))
+        self.assertEqual(provider_kit.anchor_shift(latest, None), 0)
+        self.assertEqual(provider_kit.anchor_shift(
+            latest, calendar.timegm((2026, 7, 2, 0, 0, 1))), 2 * 86400)
+        self.assertEqual(provider_kit.anchor_shift(
+            latest, calendar.timegm((2026, 6, 29, 23, 0, 0))), -86400)
+
+    def test_every_time_moves_by_whole_days(self):
+        plain = self.emulator(None)
+        moved = self.emulator("2027-03-10T15:00:00Z")
+        days = (calendar.timegm((2027, 3, 10, 0, 0, 0)) -
+                calendar.timegm((2026, 6, 30, 0, 0, 0))) // 86400
+        self.assertEqual(moved.providers[0].shift, days * 86400)
+        p, m = plain.providers[0], moved.providers[0]
+        for entity in ("deals", "activities", "persons", "organizations",
+                       "products", "stages", "pipelines", "deal_fields",
+                       "tasks", "deal_products", "notes", "users",
+                       "activity_types", "files", "filters", "deal_flow"):
+            before, after = p.dump(entity), m.dump(entity)
+            if entity == "persons":     # birthdays are not moved
+                for row in before + after:
+                    row.pop("birthday")
+            self.assertEqual(shifted(before, days), after, entity)
+        latest = max(d["update_time"] for d in m.dump("deals"))
+        self.assertEqual(latest[:10], "2027-03-10")
+        self.assertEqual(plain.providers[0].shift, 0)
+
+    def test_now_and_health(self):
+        emu = self.emulator("now")
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        latest = max(d["update_time"] for d in emu.providers[0].dump("deals"))
+        self.assertEqual(latest[:10], today)
+        health = json.loads(emu.control("GET", "/__emulator/health", "",
+                                        b"").body)
+        self.assertEqual(health["anchor"], "now")
+        self.assertEqual(health["shift_days"]["pipedrive"],
+                         emu.providers[0].shift // 86400)
+        plain = json.loads(self.emulator(None).control(
+            "GET", "/__emulator/health", "", b"").body)
+        self.assertIsNone(plain["anchor"])
+        self.assertEqual(plain["shift_days"]["pipedrive"], 0)
+
+    def test_command_line(self):
+        proc = subprocess.run(
+            [sys.executable, os.path.join(HERE, "crm_emulator.py"),
+             "--anchor", "someday"], capture_output=True, timeout=10)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"--anchor", proc.stderr)
 
 
 if __name__ == "__main__":
