@@ -7,9 +7,9 @@ This file owns everything that is not about one vendor's API:
   --quiet``),
 * the HTTP/1.1 keep-alive server (``ThreadingHTTPServer``),
 * dispatch of a request to the provider that owns its path prefix
-  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM ``/api/v4/`` and SalesMan
-  ``/developer/v3/`` can be added later as sibling modules listed in
-  ``PROVIDER_MODULES`` without touching the Pipedrive one),
+  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM: ``/api/v4/``; SalesMan
+  ``/developer/v3/`` can be added later as a sibling module listed in
+  ``PROVIDER_MODULES`` without touching the others),
 * the request log, stateless (``/__fault/<spec>/...``) and stateful
   (``/__emulator/faults``) fault injection, the per-token rolling-window rate
   limiter with a daily budget, and the ``/__emulator/...`` control API.
@@ -48,7 +48,7 @@ sys.dont_write_bytecode = True          # never write __pycache__ beside us
 sys.modules.setdefault("crm_emulator", sys.modules[__name__])
 
 # Provider modules, each exposing a ``PROVIDER`` class (see ``Provider``).
-PROVIDER_MODULES = ("pipedrive",)
+PROVIDER_MODULES = ("pipedrive", "amocrm")
 
 CONTROL_PREFIX = "/__emulator/"
 FAULT_PREFIX = "/__fault/"
@@ -157,8 +157,10 @@ class Provider:
         ``time_shift(latest)`` when an anchor is set."""
         raise NotImplementedError
 
-    def dump(self, entity):
-        """All current rows of an entity, or None if unknown."""
+    def dump(self, entity, host=None):
+        """All current rows of an entity, or None if unknown.  ``host`` is
+        the Host header of the control request, for providers whose rows
+        carry absolute links."""
         return None
 
     # requests
@@ -387,6 +389,10 @@ class Emulator:
         with self.lock:
             limit = self.config.get(name + "_rate_limit")
             budget = self.config.get(name + "_daily_budget")
+            if limit is False:
+                limit = None
+            if budget is False:
+                budget = None
             now = time.monotonic()
             hits = self.windows.setdefault((name, token), collections.deque())
             while hits and hits[0] <= now - window:
@@ -417,7 +423,7 @@ class Emulator:
 
     # -- control API --
 
-    def control(self, method, path, query, body_bytes):
+    def control(self, method, path, query, body_bytes, headers=None):
         """Serve /__emulator/...; returns a Response."""
         sub = path[len(CONTROL_PREFIX):].rstrip("/")
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
@@ -515,8 +521,9 @@ class Emulator:
                                  if p.name == parts[1]), None)
                 if provider is None:
                     return control_error(404, "unknown provider %r" % parts[1])
+                host = headers.get("Host") if headers is not None else None
                 with self.data_lock:
-                    rows = provider.dump(parts[2])
+                    rows = provider.dump(parts[2], host=host)
                 if rows is None:
                     return control_error(404, "unknown entity %r" % parts[2])
                 return Response.json(200, rows)
@@ -544,11 +551,15 @@ def check_config_value(key, value, default, choices=None):
     if choices is not None and value not in choices:
         return "%s must be one of: %s" % (key, ", ".join(map(str, choices)))
     if key.endswith("_rate_limit") or key.endswith("_daily_budget"):
+        if value is False:              # off, whatever the default is
+            return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return "%s must be a non-negative integer or null" % key
+            return "%s must be a non-negative integer, false or null" % key
         return None
     if isinstance(default, str) and not isinstance(value, str):
         return "%s must be a string" % key
+    if isinstance(default, bool) and not isinstance(value, bool):
+        return "%s must be true or false" % key
     return None
 
 
@@ -654,8 +665,10 @@ class Handler(BaseHTTPRequestHandler):
         if resp.content_type:
             self.send_header("Content-Type", resp.content_type)
         length = resp.declared_length
-        self.send_header("Content-Length",
-                         str(len(resp.body) if length is None else length))
+        if resp.status not in (204, 304):   # they must not carry a length
+            self.send_header("Content-Length",
+                             str(len(resp.body) if length is None
+                                 else length))
         for name, value in resp.headers:
             self.send_header(name, str(value))
         if resp.close:
@@ -686,7 +699,8 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         if path.startswith(CONTROL_PREFIX) or path == CONTROL_PREFIX[:-1]:
-            self.send(emu.control(method, path, raw_query, body))
+            self.send(emu.control(method, path, raw_query, body,
+                                  self.headers))
             return
 
         try:
@@ -880,7 +894,8 @@ def write_port_file(path, port):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="CRM API emulator for crm_fdw tests (Pipedrive).")
+        description="CRM API emulator for crm_fdw tests (Pipedrive, "
+                    "amoCRM).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0,
                         help="0 picks a free port (default)")

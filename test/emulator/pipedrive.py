@@ -81,7 +81,7 @@ class PipedriveProvider(PipedriveData, PipedriveRender, PipedriveReads,
     # Dumps for tests
     # ------------------------------------------------------------------
 
-    def dump(self, entity):
+    def dump(self, entity, host=None):
         entity = {"dealFields": "deal_fields", "activityTypes":
                   "activity_types", "deals_products": "deal_products"}.get(
             entity, entity)

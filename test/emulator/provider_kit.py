@@ -9,8 +9,9 @@ This module owns:
   the anchor-time shift (``--anchor``) that moves a generated dataset so that
   its latest day falls on a chosen day;
 * ``validate``: checking a JSON value against an OpenAPI-style schema;
-* small query-string helpers (integers, booleans, comma lists), opaque
-  base64url cursors and the total sort order used by keyset paging;
+* small query-string helpers (integers, booleans, comma lists, PHP-style
+  bracket parameters such as ``filter[id][]=1``), opaque base64url cursors
+  and the total sort order used by keyset paging;
 * ``Table``: rows by id with cached sort orders;
 * vendor-neutral name pools for generated data (first and last names,
   organization words, addresses, note texts) and seeded random streams.
@@ -27,6 +28,7 @@ import json
 import random
 import re
 import time
+import urllib.parse
 import uuid
 
 DAY = 86400
@@ -321,6 +323,48 @@ def split_list(values):
     out = []
     for value in values:
         out.extend(x.strip() for x in value.split(",") if x.strip() != "")
+    return out
+
+
+BRACKET_KEY = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
+
+
+def bracket_params(raw_query):
+    """Parse a query string the way PHP does: ``a[b][]=1&a[b][]=2`` ->
+    ``{"a": {"b": ["1", "2"]}}``, ``a[0][x]=1`` -> ``{"a": {"0": {"x":
+    "1"}}}``.  A later plain value replaces an earlier one; a name that
+    does not parse is kept as it is.
+    """
+    out = {}
+    for key, value in urllib.parse.parse_qsl(raw_query,
+                                             keep_blank_values=True):
+        m = BRACKET_KEY.fullmatch(key)
+        if not m:
+            out[key] = value
+            continue
+        parts = [m.group(1)] + re.findall(r"\[([^\[\]]*)\]", m.group(2))
+        node = out
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            following = None if last else parts[i + 1]
+            if isinstance(node, list):
+                if last:
+                    node.append(value)
+                    break
+                child = [] if following == "" else {}
+                node.append(child)
+                node = child
+                continue
+            if last:
+                node[part] = value
+                break
+            child = node.get(part)
+            want_list = following == ""
+            if want_list and not isinstance(child, list):
+                child = node[part] = []
+            elif not want_list and not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
     return out
 
 
