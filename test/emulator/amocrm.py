@@ -183,7 +183,10 @@ class AmoProvider(AmoData, AmoRender, AmoReads, AmoWrites, Provider):
 
     def handle(self, req, config):
         self.filters_on = bool(config.get("amocrm_api_filters", True))
-        self.base = "http://" + (req.headers.get("Host") or "localhost")
+        # absolute links: the Host the client used, and the /__fault/...
+        # prefix it asked through, so that following them keeps both
+        self.base = "http://%s%s" % (req.headers.get("Host") or "localhost",
+                                     req.base_path)
         if config.get("amocrm_account_blocked"):
             return self.problem(403)
         if config.get("amocrm_payment_required"):

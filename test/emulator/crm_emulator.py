@@ -83,6 +83,7 @@ class Request:
                 self.json_ok = True
             except (ValueError, UnicodeDecodeError):
                 pass
+        self.base_path = ""                 # the /__fault/<spec> prefix, if any
         self.auth_scheme = None             # e.g. "x-api-token", "bearer"
         self.principal = None               # provider's idea of the caller
 
@@ -703,6 +704,7 @@ class Handler(BaseHTTPRequestHandler):
                                   self.headers))
             return
 
+        full_path = path
         try:
             fault, path = parse_fault_prefix(path)
         except ValueError as e:
@@ -710,6 +712,8 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         req = Request(method, path, raw_query, self.headers, body)
+        req.base_path = full_path[:len(full_path) - len(path)] \
+            if fault is not None else ""
         try:
             resp = self.serve(req, fault)
         except ClientGone:

@@ -286,6 +286,9 @@ class TestLists(AmoCase):
                                 headers={"Host": "acme.amocrm.ru"})
         self.assertEqual(body["_links"]["self"]["href"],
                          "http://acme.amocrm.ru/api/v4/leads?limit=1&page=1")
+        s, body, _ = self.get("/__fault/delay/1/api/v4/leads?limit=1")
+        self.assertEqual(body["_links"]["next"]["href"],
+                         base + "/__fault/delay/1/api/v4/leads?limit=1&page=2")
         # filters stay in the links
         s, body, _ = self.get("/api/v4/leads?filter[pipeline_id]=7003")
         self.assertEqual(body["_links"]["self"]["href"],
