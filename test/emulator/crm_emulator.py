@@ -83,7 +83,7 @@ class Request:
                 self.json_ok = True
             except (ValueError, UnicodeDecodeError):
                 pass
-        self.base_path = ""                 # the /__fault/<spec> prefix, if any
+        self.base_path = ""                 # its /__fault/<spec> prefix
         self.auth_scheme = None             # e.g. "x-api-token", "bearer"
         self.principal = None               # provider's idea of the caller
 

@@ -8,12 +8,15 @@ their events, rate limit, account switches and faults.
 import collections
 import http.client
 import json
+import os
+import subprocess
+import sys
 import time
 import unittest
 import urllib.parse
 
 from emulator_testlib import (AMOCRM_AUTH, AMOCRM_TOKEN, API_TOKEN, ENV,
-                              Client, ServerCase, crm_emulator)
+                              HERE, Client, ServerCase, crm_emulator)
 import amocrm_data
 
 HAL = "application/hal+json"
@@ -456,6 +459,17 @@ class TestFilters(AmoCase):
                                for v in f["values"])))
         self.assertEqual(ids("query=" + urllib.parse.quote("кавычками")),
                          [1000001])
+
+        def budget(x):
+            return next((float(v["value"])
+                         for f in x["custom_fields_values"] or ()
+                         if f["field_id"] == 900102 for v in f["values"]),
+                        None)
+        self.assertEqual(
+            ids("filter[custom_fields_values][900102][from]=2000&"
+                "filter[custom_fields_values][900102][to]=12500"),
+            want(lambda x: budget(x) is not None and
+                 2000 <= budget(x) <= 12500))
         for bad, path in (("filter[id]=x", "filter.id"),
                           ("filter[price][from]=cheap", "filter.price.from"),
                           ("filter[statuses][0][pipeline_id]=7001",
@@ -628,6 +642,13 @@ class TestFilters(AmoCase):
             want(lambda e: e["type"] == "custom_field_value_changed" and
                  e["value_after"][0]["custom_field_value"]["enum_id"] in
                  (910101, 910102)))
+        sale = next(e for e in events if e["type"] == "sale_field_changed")
+        price = sale["value_after"][0]["sale_field_value"]["sale"]
+        self.assertEqual(
+            ids("filter[type]=sale_field_changed&filter[value_after][value]="
+                "%d" % price),
+            want(lambda e: e["type"] == "sale_field_changed" and
+                 e["value_after"][0]["sale_field_value"]["sale"] == price))
         page = self.ok("GET", "/api/v4/events?limit=250")
         self.assertEqual(len(page["_embedded"]["events"]), 100)
         self.assertIn("limit=100&page=1", page["_links"]["self"]["href"])
@@ -956,6 +977,13 @@ class TestWrites(AmoCase):
         phones = contact["custom_fields_values"][0]["values"]
         self.assertEqual([(p["enum_id"], p["enum_code"]) for p in phones],
                          [(910201, "WORK"), (910203, "MOB")])
+        self.ok("PATCH", "/api/v4/contacts/2000251",
+                {"tags_to_add": [{"id": 6101}, {"name": "Neu"}]})
+        self.ok("PATCH", "/api/v4/contacts/2000251",
+                {"tags_to_delete": [{"name": "Ключевой клиент"}]})
+        self.assertEqual([t["name"] for t in self.ok(
+            "GET", "/api/v4/contacts/2000251")["_embedded"]["tags"]],
+            ["Neu"])
         one = self.ok("PATCH", "/api/v4/contacts/2000001",
                       {"first_name": "Zoe", "name": "Zoe Müller"})
         self.assertEqual(set(one), {"id", "name", "updated_at", "_links"})
@@ -1051,6 +1079,16 @@ class TestWrites(AmoCase):
                                         "_links"})
         self.assertEqual(self.ok("GET", "/api/v4/leads/notes/5000501")
                          ["params"], {"text": "geändert"})
+        body = self.ok("PATCH", "/api/v4/leads/notes", [
+            {"id": 5000502, "note_type": "call_out",
+             "params": {"uniq": "u", "duration": 5, "source": "pbx",
+                        "phone": "+1"}}])
+        self.assertEqual(body["_embedded"]["notes"][0]["id"], 5000502)
+        self.assertEqual(self.ok("GET", "/api/v4/leads/notes/5000502")
+                         ["note_type"], "call_out")
+        s, r, resp = self.c.call("PATCH", "/api/v4/contacts/notes",
+                                 [{"id": 5000501, "params": {"text": "x"}}])
+        self.assertProblem(s, r, 400, resp, "id")
         for path, item, where in (
                 ("/api/v4/leads/notes", {"note_type": "common",
                                          "params": {"text": "x"}},
@@ -1144,6 +1182,30 @@ class TestLimitsAndFaults(AmoCase):
         self.assertEqual(s, 404)
         health = self.control("GET", "/__emulator/health")
         self.assertEqual(health["providers"], ["pipedrive", "amocrm"])
+
+
+class TestCommandLine(unittest.TestCase):
+    def test_anchor_now_and_scale(self):
+        proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "crm_emulator.py"),
+             "--quiet", "--anchor", "now", "--scale", "amocrm.leads=30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(
+                os.environ, **ENV))
+        try:
+            line = proc.stdout.readline().decode()
+            port = int(line.rsplit(":", 1)[1])
+            c = Client(port, AMOCRM_AUTH)
+            s, body, _ = c.get("/api/v4/leads?order[updated_at]=desc&"
+                               "limit=1")
+            c.close()
+            self.assertEqual(s, 200)
+            latest = body["_embedded"]["leads"][0]["updated_at"]
+            self.assertEqual(time.strftime("%Y-%m-%d", time.gmtime(latest)),
+                             time.strftime("%Y-%m-%d", time.gmtime()))
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=10)
+        self.assertEqual(proc.returncode, 0)
 
 
 class TestAnchor(unittest.TestCase):
