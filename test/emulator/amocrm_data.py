@@ -285,17 +285,16 @@ EVENT_TYPES = (
 )
 
 CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+# every 10-bit value as two Crockford digits
+CROCKFORD_PAIRS = [CROCKFORD[i >> 5] + CROCKFORD[i & 31] for i in range(1024)]
 
 
 def ulid(ms, rng):
     """An event id as amoCRM shows them: a lower-case ULID (48-bit
     millisecond time, 80 random bits) in Crockford base32."""
     value = (ms << 80) | rng.getrandbits(80)
-    out = []
-    for _ in range(26):
-        out.append(CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
+    return "".join([CROCKFORD_PAIRS[(value >> shift) & 1023]
+                    for shift in range(120, -1, -10)])
 
 
 class AmoData:

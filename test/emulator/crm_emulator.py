@@ -21,6 +21,7 @@ provider module.  Standard library only: runs on Debian 12's python3 3.11.
 
 import argparse
 import collections
+import gc
 import importlib
 import json
 import math
@@ -335,8 +336,16 @@ class Emulator:
 
     def reset(self):
         with self.data_lock, self.lock:
-            for p in self.providers:
-                p.reset()
+            # generation makes millions of objects at large scales; the
+            # cyclic collector would rescan them all again and again
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                for p in self.providers:
+                    p.reset()
+            finally:
+                if collecting:
+                    gc.enable()
             self.log = []
             self.seq = 0
             self.faults = []
