@@ -3,12 +3,13 @@
 
 This file owns everything that is not about one vendor's API:
 
-* the command line (``--host --port --port-file --seed --scale --quiet``),
+* the command line (``--host --port --port-file --seed --scale --anchor
+  --quiet``),
 * the HTTP/1.1 keep-alive server (``ThreadingHTTPServer``),
 * dispatch of a request to the provider that owns its path prefix
-  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM ``/api/v4/`` and SalesMan
-  ``/developer/v3/`` can be added later as sibling modules listed in
-  ``PROVIDER_MODULES`` without touching the Pipedrive one),
+  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM: ``/api/v4/``; SalesMan
+  ``/developer/v3/`` can be added later as a sibling module listed in
+  ``PROVIDER_MODULES`` without touching the others),
 * the request log, stateless (``/__fault/<spec>/...``) and stateful
   (``/__emulator/faults``) fault injection, the per-token rolling-window rate
   limiter with a daily budget, and the ``/__emulator/...`` control API.
@@ -20,6 +21,7 @@ provider module.  Standard library only: runs on Debian 12's python3 3.11.
 
 import argparse
 import collections
+import gc
 import importlib
 import json
 import math
@@ -35,17 +37,19 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import provider_kit                                     # noqa: E402
+
 sys.dont_write_bytecode = True          # never write __pycache__ beside us
 # Provider modules import this file as "crm_emulator"; when it runs as the
 # main script, make that name refer to this very module, not a second copy.
 sys.modules.setdefault("crm_emulator", sys.modules[__name__])
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
 # Provider modules, each exposing a ``PROVIDER`` class (see ``Provider``).
-PROVIDER_MODULES = ("pipedrive",)
+PROVIDER_MODULES = ("pipedrive", "amocrm")
 
 CONTROL_PREFIX = "/__emulator/"
 FAULT_PREFIX = "/__fault/"
@@ -80,6 +84,7 @@ class Request:
                 self.json_ok = True
             except (ValueError, UnicodeDecodeError):
                 pass
+        self.base_path = ""                 # its /__fault/<spec> prefix
         self.auth_scheme = None             # e.g. "x-api-token", "bearer"
         self.principal = None               # provider's idea of the caller
 
@@ -137,14 +142,27 @@ class Provider:
         self.seed = seed
         self.scale = scale
         self.env = env
+        self.anchor = None              # --anchor: None, "now" or seconds
+        self.shift = 0                  # seconds the last reset moved data
+
+    def time_shift(self, latest):
+        """Seconds (whole days) to add to every generated time so that
+        ``latest``, the dataset's latest generated time, falls on the
+        anchor's UTC day; 0 without ``--anchor``.  Call it from ``reset``.
+        """
+        self.shift = provider_kit.anchor_shift(latest, self.anchor)
+        return self.shift
 
     # data
     def reset(self):
-        """Regenerate every row from the seed and scale."""
+        """Regenerate every row from the seed and scale, shifted by
+        ``time_shift(latest)`` when an anchor is set."""
         raise NotImplementedError
 
-    def dump(self, entity):
-        """All current rows of an entity, or None if unknown."""
+    def dump(self, entity, host=None):
+        """All current rows of an entity, or None if unknown.  ``host`` is
+        the Host header of the control request, for providers whose rows
+        carry absolute links."""
         return None
 
     # requests
@@ -278,9 +296,13 @@ def public_fault(fault):
 # --------------------------------------------------------------------------
 
 class Emulator:
-    def __init__(self, seed=42, scale=None, quiet=False, env=None):
+    def __init__(self, seed=42, scale=None, quiet=False, env=None,
+                 anchor=None):
         self.seed = seed
         self.quiet = quiet
+        # None, "now" (resolved at every reset) or Unix seconds
+        self.anchor = provider_kit.parse_anchor(anchor) \
+            if isinstance(anchor, str) else anchor
         self.env = dict(os.environ if env is None else env)
         self.lock = threading.RLock()       # log, faults, config, rates
         self.data_lock = threading.RLock()  # provider data
@@ -296,7 +318,9 @@ class Emulator:
                     continue
                 if entity in own:
                     own[entity] = value
-            self.providers.append(cls(seed, own, self.env))
+            provider = cls(seed, own, self.env)
+            provider.anchor = self.anchor
+            self.providers.append(provider)
         known = set()
         for p in self.providers:
             known.update(p.default_scale)
@@ -312,8 +336,16 @@ class Emulator:
 
     def reset(self):
         with self.data_lock, self.lock:
-            for p in self.providers:
-                p.reset()
+            # generation makes millions of objects at large scales; the
+            # cyclic collector would rescan them all again and again
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                for p in self.providers:
+                    p.reset()
+            finally:
+                if collecting:
+                    gc.enable()
             self.log = []
             self.seq = 0
             self.faults = []
@@ -367,6 +399,10 @@ class Emulator:
         with self.lock:
             limit = self.config.get(name + "_rate_limit")
             budget = self.config.get(name + "_daily_budget")
+            if limit is False:
+                limit = None
+            if budget is False:
+                budget = None
             now = time.monotonic()
             hits = self.windows.setdefault((name, token), collections.deque())
             while hits and hits[0] <= now - window:
@@ -397,7 +433,7 @@ class Emulator:
 
     # -- control API --
 
-    def control(self, method, path, query, body_bytes):
+    def control(self, method, path, query, body_bytes, headers=None):
         """Serve /__emulator/...; returns a Response."""
         sub = path[len(CONTROL_PREFIX):].rstrip("/")
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
@@ -495,14 +531,21 @@ class Emulator:
                                  if p.name == parts[1]), None)
                 if provider is None:
                     return control_error(404, "unknown provider %r" % parts[1])
+                host = headers.get("Host") if headers is not None else None
                 with self.data_lock:
-                    rows = provider.dump(parts[2])
+                    rows = provider.dump(parts[2], host=host)
                 if rows is None:
                     return control_error(404, "unknown entity %r" % parts[2])
                 return Response.json(200, rows)
             if sub == "health":
-                return Response.json(200, {"ok": True, "providers": [
-                    p.name for p in self.providers]})
+                anchor = self.anchor
+                if anchor is not None and anchor != "now":
+                    anchor = provider_kit.rfc3339_z(anchor)
+                return Response.json(200, {
+                    "ok": True, "providers": [p.name for p in self.providers],
+                    "anchor": anchor,
+                    "shift_days": {p.name: p.shift // provider_kit.DAY
+                                   for p in self.providers}})
         except ValueError as e:         # bad JSON, bad fault
             return control_error(400, str(e))
         return control_error(404, "unknown control endpoint %s" % path)
@@ -518,11 +561,15 @@ def check_config_value(key, value, default, choices=None):
     if choices is not None and value not in choices:
         return "%s must be one of: %s" % (key, ", ".join(map(str, choices)))
     if key.endswith("_rate_limit") or key.endswith("_daily_budget"):
+        if value is False:              # off, whatever the default is
+            return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return "%s must be a non-negative integer or null" % key
+            return "%s must be a non-negative integer, false or null" % key
         return None
     if isinstance(default, str) and not isinstance(value, str):
         return "%s must be a string" % key
+    if isinstance(default, bool) and not isinstance(value, bool):
+        return "%s must be true or false" % key
     return None
 
 
@@ -628,8 +675,10 @@ class Handler(BaseHTTPRequestHandler):
         if resp.content_type:
             self.send_header("Content-Type", resp.content_type)
         length = resp.declared_length
-        self.send_header("Content-Length",
-                         str(len(resp.body) if length is None else length))
+        if resp.status not in (204, 304):   # they must not carry a length
+            self.send_header("Content-Length",
+                             str(len(resp.body) if length is None
+                                 else length))
         for name, value in resp.headers:
             self.send_header(name, str(value))
         if resp.close:
@@ -660,9 +709,11 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         if path.startswith(CONTROL_PREFIX) or path == CONTROL_PREFIX[:-1]:
-            self.send(emu.control(method, path, raw_query, body))
+            self.send(emu.control(method, path, raw_query, body,
+                                  self.headers))
             return
 
+        full_path = path
         try:
             fault, path = parse_fault_prefix(path)
         except ValueError as e:
@@ -670,6 +721,8 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         req = Request(method, path, raw_query, self.headers, body)
+        req.base_path = full_path[:len(full_path) - len(path)] \
+            if fault is not None else ""
         try:
             resp = self.serve(req, fault)
         except ClientGone:
@@ -836,6 +889,13 @@ def parse_scale(text):
     return scale
 
 
+def anchor_arg(text):
+    try:
+        return provider_kit.parse_anchor(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
 def write_port_file(path, port):
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, ".%s.%d.tmp"
@@ -847,7 +907,8 @@ def write_port_file(path, port):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="CRM API emulator for crm_fdw tests (Pipedrive).")
+        description="CRM API emulator for crm_fdw tests (Pipedrive, "
+                    "amoCRM).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0,
                         help="0 picks a free port (default)")
@@ -855,12 +916,17 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=parse_scale, default={},
                         help="e.g. deals=1200,activities=1500")
+    parser.add_argument("--anchor", type=anchor_arg, default=None,
+                        help="shift generated times by whole days so the "
+                             "latest falls on this day: 'now', YYYY-MM-DD "
+                             "or an ISO 8601 UTC time (default: no shift)")
     parser.add_argument("--quiet", action="store_true",
                         help="no per-request log lines on stderr")
     args = parser.parse_args(argv)
 
     try:
-        emulator = Emulator(seed=args.seed, scale=args.scale, quiet=args.quiet)
+        emulator = Emulator(seed=args.seed, scale=args.scale, quiet=args.quiet,
+                            anchor=args.anchor)
     except ValueError as e:
         parser.error(str(e))
     server = make_server(emulator, args.host, args.port)

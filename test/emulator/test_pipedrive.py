@@ -1,157 +1,17 @@
-"""Self-tests of the CRM emulator's contract (Pipedrive provider).
+"""Self-tests of the emulated Pipedrive API: auth, dataset, v2 and v1
+reads, filters, paging and validated writes.
 
-Run from the repository root with Debian's python3 (standard library only):
-
-    /usr/bin/python3 -m unittest test/emulator/test_emulator.py
-
-Most tests talk HTTP to an emulator served from a thread of this process on
-an ephemeral port; the command-line tests start it as a subprocess.  The
-whole suite takes a few seconds.
+    cd test/emulator && /usr/bin/python3 -m unittest -q test_pipedrive
 """
 
-import http.client
 import json
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
 import unittest
-import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.dont_write_bytecode = True
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from emulator_testlib import (API_TOKEN, ENV, OAUTH_TOKEN, RFC3339_Z, SCHEMAS,
+                              V1_TIME, Client, ServerCase, crm_emulator)
+import pipedrive_data
 
-import crm_emulator                                     # noqa: E402
-import pipedrive                                        # noqa: E402
-
-API_TOKEN = "test-api-token-s3cr3t"
-OAUTH_TOKEN = "test-oauth-token-s3cr3t"
-ENV = {"CRM_EMULATOR_PIPEDRIVE_API_TOKEN": API_TOKEN,
-       "CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN": OAUTH_TOKEN}
-AUTH = {"x-api-token": API_TOKEN}
-with open(os.path.join(HERE, "pipedrive_schemas.json"),
-          encoding="utf-8") as _f:
-    SCHEMAS = json.load(_f)["operations"]
-RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-V1_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
-
-
-class Client:
-    """A keep-alive HTTP client for one emulator."""
-
-    def __init__(self, port):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-
-    def raw(self, method, path, body=None, headers=None, auth=True):
-        hdrs = dict(AUTH if auth else {})
-        hdrs.update(headers or {})
-        if body is not None and not isinstance(body, (bytes, str)):
-            body = json.dumps(body)
-            hdrs.setdefault("Content-Type", "application/json")
-        try:
-            self.conn.request(method, path, body=body, headers=hdrs)
-            resp = self.conn.getresponse()
-            data = resp.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                   timeout=10)
-            raise
-        if resp.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-        return resp.status, resp, data
-
-    def call(self, method, path, body=None, headers=None, auth=True):
-        status, resp, data = self.raw(method, path, body, headers, auth)
-        try:
-            parsed = json.loads(data.decode("utf-8")) if data else None
-        except ValueError:
-            parsed = data
-        return status, parsed, resp
-
-    def get(self, path, **kw):
-        return self.call("GET", path, **kw)
-
-    def close(self):
-        self.conn.close()
-
-    def ok(self, method, path, body=None):
-        status, parsed, _ = self.call(method, path, body)
-        assert status == 200, (method, path, status, parsed)
-        return parsed
-
-    def all_v2(self, path, limit=500):
-        """Follow next_cursor to the end; return every item."""
-        items, cursor = [], None
-        sep = "&" if "?" in path else "?"
-        while True:
-            url = "%s%slimit=%d" % (path, sep, limit)
-            if cursor:
-                url += "&cursor=" + urllib.parse.quote(cursor)
-            page = self.ok("GET", url)
-            items.extend(page["data"])
-            cursor = page["additional_data"]["next_cursor"]
-            if not cursor:
-                return items
-
-
-class ServerCase(unittest.TestCase):
-    """One in-process emulator shared by a test class; reset per test."""
-
-    scale = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.emu = crm_emulator.Emulator(seed=42, scale=cls.scale, quiet=True,
-                                        env=ENV)
-        cls.server = crm_emulator.make_server(cls.emu)
-        cls.port = cls.server.server_address[1]
-        cls.thread = threading.Thread(target=cls.server.serve_forever,
-                                      kwargs={"poll_interval": 0.05},
-                                      daemon=True)
-        cls.thread.start()
-        cls.c = Client(cls.port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        cls.server.shutdown()
-        cls.server.server_close()
-
-    def setUp(self):
-        self.control("POST", "/__emulator/reset")
-
-    def control(self, method, path, body=None):
-        status, parsed, _ = self.c.call(method, path, body, auth=False)
-        self.assertLess(status, 300, parsed)
-        return parsed
-
-    def log(self):
-        return self.control("GET", "/__emulator/requests")
-
-    def dump(self, entity):
-        return self.control("GET", "/__emulator/dump/pipedrive/" + entity)
-
-    def assertError(self, status, resp, expect_status, text=None):
-        self.assertEqual(status, expect_status, resp)
-        self.assertIs(resp["success"], False)
-        self.assertIn("error", resp)
-        self.assertEqual(resp["error_info"], pipedrive.ERROR_INFO)
-        self.assertIsNone(resp["data"])
-        self.assertIsNone(resp["additional_data"])
-        if text:
-            self.assertIn(text, resp["error"])
-
-
-# --------------------------------------------------------------------------
 
 class TestAuth(ServerCase):
     def test_header_token_and_bearer(self):
@@ -205,7 +65,7 @@ class TestDataset(ServerCase):
             self.assertEqual([r["id"] for r in rows], list(range(1, n + 1)))
         fields = self.dump("deal_fields")
         custom = [f["field_code"] for f in fields if f["is_custom_field"]]
-        self.assertEqual(custom, list(pipedrive.CUSTOM_KEYS))
+        self.assertEqual(custom, list(pipedrive_data.CUSTOM_KEYS))
         for key in custom:
             self.assertRegex(key, r"^[0-9a-f]{40}$")
 
@@ -239,8 +99,8 @@ class TestDataset(ServerCase):
             self.assertTrue("2025-01-01T00:00:00Z" <= d["add_time"] <=
                             d["update_time"] <= "2026-06-30T23:59:59Z")
             self.assertEqual(list(d["custom_fields"]),
-                             list(pipedrive.CUSTOM_KEYS))
-            budget = d["custom_fields"][pipedrive.CF_BUDGET]
+                             list(pipedrive_data.CUSTOM_KEYS))
+            budget = d["custom_fields"][pipedrive_data.CF_BUDGET]
             if budget is not None:
                 self.assertEqual(set(budget), {"value", "currency"})
         self.assertEqual(set(statuses), {"open", "won", "lost", "deleted"})
@@ -250,7 +110,7 @@ class TestDataset(ServerCase):
         self.assertTrue(any("Зо" in t for t in titles))
         self.assertTrue(any(d["label_ids"] == [] for d in deals))
         self.assertTrue(any(len(d["label_ids"]) > 1 for d in deals))
-        self.assertTrue(any(d["custom_fields"][pipedrive.CF_NOTES] is None
+        self.assertTrue(any(d["custom_fields"][pipedrive_data.CF_NOTES] is None
                             for d in deals))
 
     def test_deterministic(self):
@@ -422,8 +282,9 @@ class TestV2Lists(ServerCase):
         deal = self.c.ok("GET", "/api/v2/deals/1")["data"]
         self.assertNotIn("source_lead_id", deal)
         deal = self.c.ok("GET", "/api/v2/deals?ids=1&custom_fields=" +
-                         pipedrive.CF_NOTES)["data"][0]
-        self.assertEqual(list(deal["custom_fields"]), [pipedrive.CF_NOTES])
+                         pipedrive_data.CF_NOTES)["data"][0]
+        self.assertEqual(list(deal["custom_fields"]),
+                         [pipedrive_data.CF_NOTES])
 
     def test_activity_filters(self):
         acts = self.dump("activities")
@@ -506,10 +367,11 @@ class TestV2Lists(ServerCase):
                          [f["field_code"] for f in self.dump("deal_fields")])
         self.assertNotIn("ui_visibility", fields[0])
         budget = self.c.ok("GET", "/api/v2/dealFields/" +
-                           pipedrive.CF_BUDGET)["data"]
+                           pipedrive_data.CF_BUDGET)["data"]
         self.assertEqual(budget["field_type"], "monetary")
-        prio = self.c.ok("GET", "/api/v2/dealFields/" + pipedrive.CF_PRIORITY
-                         + "?include_fields=ui_visibility")["data"]
+        prio = self.c.ok("GET", "/api/v2/dealFields/" +
+                         pipedrive_data.CF_PRIORITY +
+                         "?include_fields=ui_visibility")["data"]
         self.assertEqual([o["id"] for o in prio["options"]], [41, 42, 43])
         self.assertIn("ui_visibility", prio)
 
@@ -625,13 +487,13 @@ class TestWrites(ServerCase):
         d = self.c.ok("POST", "/api/v2/deals", {
             "title": "Zoë's deal", "value": 10.5, "currency": "USD",
             "person_id": 3, "org_id": 2, "label_ids": [1],
-            "custom_fields": {pipedrive.CF_BUDGET: {"value": 99.5,
+            "custom_fields": {pipedrive_data.CF_BUDGET: {"value": 99.5,
                                                     "currency": "EUR"},
-                              pipedrive.CF_PRIORITY: 43}})["data"]
+                              pipedrive_data.CF_PRIORITY: 43}})["data"]
         self.assertEqual(d["id"], 1201)
         self.assertEqual((d["pipeline_id"], d["stage_id"], d["status"]),
                          (1, 1, "open"))
-        self.assertEqual(d["custom_fields"][pipedrive.CF_BUDGET],
+        self.assertEqual(d["custom_fields"][pipedrive_data.CF_BUDGET],
                          {"value": 99.5, "currency": "EUR"})
         self.assertRegex(d["add_time"], RFC3339_Z)
         self.assertEqual(self.c.ok("GET", "/api/v2/deals/1201")["data"], d)
@@ -693,7 +555,7 @@ class TestWrites(ServerCase):
              "expected_close_date"),
             ({"title": "x", "custom_fields": {"f" * 40: 1}},
              "custom_fields.ffff"),
-            ({"title": "x", "custom_fields": {pipedrive.CF_PRIORITY: 9}},
+            ({"title": "x", "custom_fields": {pipedrive_data.CF_PRIORITY: 9}},
              "option ids"),
             ({"title": "x", "person_id": None}, "must not be null"),
         ]
@@ -778,284 +640,6 @@ class TestWrites(ServerCase):
                              "add_time": "2026-01-02T03:04:05Z"}, "add_time")):
             s, r, _ = self.c.call("POST", "/api/v1/notes", body)
             self.assertError(s, r, 400, text)
-
-
-class TestLogAndControl(ServerCase):
-    def test_log_entries_and_text(self):
-        self.c.get("/api/v2/deals?ids=1,2&status=open%2Cwon")
-        self.c.call("POST", "/api/v2/deals", {"title": "Log me", "value": 1})
-        self.c.call("POST", "/api/v1/notes", "plain text",
-                    headers={"Content-Type": "text/plain"})
-        self.c.get("/api/v2/deals/999999")
-        log = self.log()
-        self.assertEqual([e["seq"] for e in log], [1, 2, 3, 4])
-        self.assertEqual(log[0]["query"], "ids=1,2&status=open%2Cwon")
-        self.assertEqual(log[0]["body"], None)
-        self.assertEqual(log[1]["body"], {"title": "Log me", "value": 1})
-        self.assertEqual(log[1]["content_type"], "application/json")
-        self.assertEqual(log[2]["body"], "plain text")
-        self.assertEqual(log[3]["status"], 404)
-        self.assertEqual(log[1]["auth"], "x-api-token")
-        _, _, text = self.c.raw("GET", "/__emulator/requests?format=text",
-                                auth=False)
-        self.assertEqual(text.decode().splitlines(), [
-            "GET /api/v2/deals?ids=1,2&status=open%2Cwon",
-            'POST /api/v2/deals {"title":"Log me","value":1}',
-            'POST /api/v1/notes "plain text" -> 400',
-            "GET /api/v2/deals/999999 -> 404"])
-        self.assertEqual(len(self.control(
-            "GET", "/__emulator/requests?clear=1")), 4)
-        self.assertEqual(self.log(), [])
-        self.c.get("/api/v1/users")
-        self.control("DELETE", "/__emulator/requests")
-        self.assertEqual(self.log(), [])
-
-    def test_reset_and_dump(self):
-        self.c.call("DELETE", "/api/v2/deals/1")
-        self.control("POST", "/__emulator/config",
-                     {"pipedrive_rate_limit": 50})
-        self.control("POST", "/__emulator/faults",
-                     {"path": "^/api/v2/x", "status": 500})
-        self.control("POST", "/__emulator/reset")
-        self.assertEqual(self.c.ok("GET", "/api/v2/deals/1")["data"]["id"], 1)
-        self.assertIsNone(self.control("GET", "/__emulator/config")
-                          ["pipedrive_rate_limit"])
-        self.assertEqual(self.control("GET", "/__emulator/faults"), [])
-        self.assertEqual(len(self.log()), 1)
-        s, r, _ = self.c.get("/__emulator/dump/pipedrive/nothing", auth=False)
-        self.assertEqual(s, 404)
-        for body in ({"bogus": 1}, {"pipedrive_rate_limit": -1},
-                     {"pipedrive_flow_pagination": "sideways"}):
-            s, r, _ = self.c.call("POST", "/__emulator/config", body,
-                                  auth=False)
-            self.assertEqual(s, 400, body)
-
-
-class TestRateLimit(ServerCase):
-    def test_burst_window(self):
-        self.control("POST", "/__emulator/config",
-                     {"pipedrive_rate_limit": 3,
-                      "pipedrive_daily_budget": 1000})
-        got = [self.c.get("/api/v1/users") for _ in range(4)]
-        self.assertEqual([g[0] for g in got], [200, 200, 200, 429])
-        first = got[0][2]
-        self.assertEqual(first.getheader("x-ratelimit-limit"), "3")
-        self.assertEqual(first.getheader("x-ratelimit-remaining"), "2")
-        self.assertIn(first.getheader("x-ratelimit-reset"), ("1", "2"))
-        # GET /users costs 20 tokens (x-token-cost in the spec)
-        self.assertEqual(first.getheader("x-daily-requests-left"), "980")
-        s, r, resp = got[3]
-        self.assertError(s, r, 429)
-        self.assertGreaterEqual(int(resp.getheader("Retry-After")), 1)
-        self.assertEqual(resp.getheader("x-ratelimit-remaining"), "0")
-        self.assertEqual(self.log()[-1]["status"], 429)
-
-    def test_daily_budget_and_headers_when_off(self):
-        s, r, resp = self.c.get("/api/v2/deals/1")
-        for h in ("x-ratelimit-limit", "x-ratelimit-remaining",
-                  "x-ratelimit-reset", "x-daily-requests-left"):
-            self.assertIsNotNone(resp.getheader(h), h)
-        self.control("POST", "/__emulator/config",
-                     {"pipedrive_daily_budget": 25})
-        self.assertEqual(self.c.get("/api/v1/users")[0], 200)  # 20 tokens
-        s, r, resp = self.c.get("/api/v1/users")
-        self.assertError(s, r, 429, "Daily")
-        self.assertEqual(self.c.get("/api/v2/deals/1")[0], 200)  # 1 token
-
-
-class TestFaults(ServerCase):
-    def test_stateful_fault_times(self):
-        self.control("POST", "/__emulator/faults", {
-            "method": "GET", "path": "^/api/v2/deals", "status": 503,
-            "times": 2, "retry_after": 1})
-        s1, r1, resp = self.c.get("/api/v2/deals?limit=1")
-        s2, _, _ = self.c.get("/api/v2/deals/1")
-        s3, _, _ = self.c.get("/api/v2/deals/1")
-        self.assertEqual((s1, s2, s3), (503, 503, 200))
-        self.assertError(s1, r1, 503)
-        self.assertEqual(resp.getheader("Retry-After"), "1")
-        self.assertEqual([e["status"] for e in self.log()], [503, 503, 200])
-
-    def test_fault_body_and_method_match(self):
-        self.control("POST", "/__emulator/faults", {
-            "method": "POST", "path": "/api/v2/activities$", "status": 502,
-            "body": "<html>oops</html>", "content_type": "text/html"})
-        s, _, _ = self.c.get("/api/v2/activities?limit=1")
-        self.assertEqual(s, 200)
-        s, resp, body = self.c.raw("POST", "/api/v2/activities", "{}",
-                                   {"Content-Type": "application/json"})
-        self.assertEqual((s, body), (502, b"<html>oops</html>"))
-        self.assertEqual(resp.getheader("Content-Type"), "text/html")
-        self.assertEqual(len(self.dump("activities")), 1500)
-
-    def test_after_processing(self):
-        self.control("POST", "/__emulator/faults", {
-            "method": "POST", "path": "^/api/v2/deals$", "status": 500,
-            "after_processing": True, "delay_ms": 20})
-        s, r, _ = self.c.call("POST", "/api/v2/deals", {"title": "Maybe"})
-        self.assertEqual(s, 500)
-        self.assertEqual(self.dump("deals")[-1]["title"], "Maybe")
-        self.control("POST", "/__emulator/faults", {
-            "path": "^/api/v1/notes$", "kind": "truncated",
-            "after_processing": True})
-        with self.assertRaises(http.client.HTTPException):
-            self.c.raw("POST", "/api/v1/notes",
-                       {"content": "lost answer", "deal_id": 5})
-        self.assertEqual(self.dump("notes")[-1]["content"], "lost answer")
-
-    def test_bad_fault(self):
-        for body in ({"path": "("}, {"path": "x"},
-                     {"path": "x", "status": 99},
-                     {"path": "x", "status": 500, "colour": 1}):
-            s, r, _ = self.c.call("POST", "/__emulator/faults", body,
-                                  auth=False)
-            self.assertEqual(s, 400, body)
-
-    def test_stateless_prefixes(self):
-        s, r, _ = self.c.get("/__fault/status/500/api/v2/deals")
-        self.assertError(s, r, 500)
-        s, r, _ = self.c.get("/__fault/status/404/api/v2/deals", auth=False)
-        self.assertEqual(s, 401)            # auth is checked first
-        s, resp, body = self.c.raw("GET", "/__fault/notjson/api/v2/deals")
-        self.assertEqual((s, body), (200, b"<html><body>Bad Gateway</body>"
-                                          b"</html>"))
-        self.assertEqual(resp.getheader("Content-Type"), "application/json")
-        s, resp, body = self.c.raw("GET", "/__fault/html403/api/v2/deals")
-        self.assertEqual(s, 403)
-        self.assertTrue(resp.getheader("Content-Type").startswith("text/html"))
-        s, resp, body = self.c.raw("GET", "/__fault/empty/api/v2/deals")
-        self.assertEqual((s, body), (200, b""))
-        t = time.monotonic()
-        s, r, _ = self.c.get("/__fault/delay/150/api/v2/deals/1")
-        self.assertEqual(s, 200)
-        self.assertGreaterEqual(time.monotonic() - t, 0.14)
-        with self.assertRaises(http.client.HTTPException):
-            self.c.raw("GET", "/__fault/truncated/api/v2/deals")
-        s, r, _ = self.c.get("/__fault/bogus/api/v2/deals")
-        self.assertEqual(s, 400)
-        paths = [(e["path"], e["status"]) for e in self.log()]
-        self.assertEqual(paths, [
-            ("/api/v2/deals", 500), ("/api/v2/deals", 401),
-            ("/api/v2/deals", 200), ("/api/v2/deals", 403),
-            ("/api/v2/deals", 200), ("/api/v2/deals/1", 200),
-            ("/api/v2/deals", 200)])
-
-    def test_delay_stops_when_client_leaves(self):
-        sock = socket.create_connection(("127.0.0.1", self.port))
-        sock.sendall(("GET /__fault/delay/5000/api/v2/deals HTTP/1.1\r\n"
-                      "Host: x\r\nx-api-token: %s\r\n\r\n"
-                      % API_TOKEN).encode())
-        time.sleep(0.1)
-        sock.close()
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            log = self.log()
-            if log:
-                break
-            time.sleep(0.02)
-        self.assertEqual([e["status"] for e in log], [499])
-
-
-class TestHttp(ServerCase):
-    def test_keep_alive_is_fast(self):
-        c = Client(self.port)
-        c.get("/api/v2/deals/1")
-        t = time.monotonic()
-        for _ in range(20):
-            s, r, resp = c.get("/api/v2/deals/1")
-            self.assertEqual(s, 200)
-            self.assertIsNotNone(resp.getheader("Content-Length"))
-        # no 40 ms Nagle/delayed-ACK stall per reused request
-        self.assertLess((time.monotonic() - t) / 20, 0.03)
-        c.close()
-
-    def test_expect_100_continue_and_chunked(self):
-        body = json.dumps({"title": "x" * 2000}).encode()
-        sock = socket.create_connection(("127.0.0.1", self.port))
-        sock.sendall(("POST /api/v2/deals HTTP/1.1\r\nHost: x\r\n"
-                      "x-api-token: %s\r\nContent-Type: application/json\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n" % API_TOKEN)
-                     .encode() + b"%x\r\n" % len(body) + body +
-                     b"\r\n0\r\n\r\n")
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += sock.recv(4096)
-        sock.close()
-        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:100])
-
-
-class TestCommandLine(unittest.TestCase):
-    def start(self, *args, env=None):
-        tmp = tempfile.TemporaryDirectory(prefix="crm_emulator_test_")
-        self.addCleanup(tmp.cleanup)
-        port_file = os.path.join(tmp.name, "port")
-        full_env = dict(os.environ, **ENV)
-        full_env.update(env or {})
-        proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "crm_emulator.py"),
-             "--port", "0", "--port-file", port_file] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
-        self.addCleanup(self.reap, proc)
-        line = proc.stdout.readline().decode()
-        m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", line)
-        if m is None:
-            proc.kill()
-            self.fail(line + proc.communicate()[1].decode())
-        with open(port_file) as f:
-            self.assertEqual(f.read().strip(), m.group(1))
-        return proc, int(m.group(1))
-
-    def reap(self, proc):
-        """Never leave an emulator behind, whatever the test did."""
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
-
-    def stop(self, proc, sig=signal.SIGTERM):
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=10)
-        self.assertEqual(proc.returncode, 0)
-        return err.decode()
-
-    def test_quiet_and_sigterm(self):
-        proc, port = self.start("--quiet", "--scale", "deals=50,persons=10",
-                                "--seed", "3")
-        c = Client(port)
-        self.assertEqual(len(c.all_v2("/api/v2/deals")),
-                         sum(1 for d in json.loads(c.raw(
-                             "GET", "/__emulator/dump/pipedrive/deals")[2])
-                             if not d["is_deleted"]))
-        c.close()
-        self.assertEqual(self.stop(proc), "")
-
-    def test_sigterm_with_an_idle_keep_alive_client(self):
-        proc, port = self.start("--quiet")
-        c = Client(port)
-        c.get("/api/v2/pipelines")         # the connection stays open
-        t = time.monotonic()
-        self.assertEqual(self.stop(proc), "")
-        self.assertLess(time.monotonic() - t, 3)
-        c.close()
-
-    def test_logs_never_show_tokens(self):
-        proc, port = self.start()
-        c = Client(port)
-        c.get("/api/v2/deals/1")
-        c.get("/api/v2/deals?api_token=" + API_TOKEN, auth=False)
-        c.get("/api/v2/deals/1", auth=False,
-              headers={"Authorization": "Bearer " + OAUTH_TOKEN})
-        c.close()
-        err = self.stop(proc, signal.SIGINT)
-        self.assertIn("GET /api/v2/deals/1 -> 200", err)
-        self.assertNotIn(API_TOKEN, err)
-        self.assertNotIn(OAUTH_TOKEN, err)
-
-    def test_bad_scale(self):
-        proc = subprocess.run(
-            [sys.executable, os.path.join(HERE, "crm_emulator.py"),
-             "--scale", "unicorns=5"], capture_output=True, timeout=10)
-        self.assertEqual(proc.returncode, 2)
-        self.assertIn(b"unicorns", proc.stderr)
 
 
 if __name__ == "__main__":
