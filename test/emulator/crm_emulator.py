@@ -45,7 +45,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 # Provider modules, each exposing a ``PROVIDER`` class (see ``Provider``).
-PROVIDER_MODULES = ("pipedrive",)
+PROVIDER_MODULES = ("pipedrive", "salesman")
 
 CONTROL_PREFIX = "/__emulator/"
 FAULT_PREFIX = "/__fault/"
