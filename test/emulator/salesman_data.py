@@ -1,4 +1,4 @@
-"""The SalesMan CRM dataset: dictionaries, generated rows and the account clock.
+"""The SalesMan CRM dataset: dictionaries, generated rows, the account clock.
 
 This module owns what a SalesMan account holds, in the shape of its database
 tables (one dict per row, keyed by column name, values typed as the columns
@@ -204,6 +204,9 @@ PERSON_FORM = (
     ("tel", "Тел."), ("fax", "Факс"), ("mob", "Моб."), ("mail", "Почта"),
     ("iduser", "Куратор"), ("input7", "Добавочный"),
 )
+# The order the forms are edited in (it orders change-log lines).
+PERSON_FORM_ORDER = ("person", "ptitle", "iduser", "clid", "tel", "input7",
+                     "fax", "mob", "mail")
 DEAL_FORM = (
     ("mcid", "Компания"), ("iduser", "Куратор"),
     ("datum_plan", "Дата план."), ("idcategory", "Этап"),
@@ -473,7 +476,8 @@ def gen_persons(store, rng, n):
             "input7": None if rng.random() < 0.8 else str(rng.randint(100,
                                                                       999)),
             "date_create": fmt_dt(created), "date_edit": None,
-            "loyalty": 0, "clientpath": 0, "rol": None, "social": None,
+            "loyalty": 0, "clientpath": DEFAULT_CLIENT_PATH, "rol": None,
+            "social": None,
             "creator": 1, "editor": 0, "uid": None})
         if client and client["pid"] == 0 and rng.random() < 0.6:
             client["pid"] = i

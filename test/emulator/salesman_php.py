@@ -272,10 +272,12 @@ def mysql_datetime(value):
         mo, d = int(m.group(2)), int(m.group(3))
         h, mi, s = (int(m.group(i) or 0) for i in (4, 5, 6))
     else:
-        m = re.match(r"(\d{1,4})[^\w\s](\d{1,2})[^\w\s](\d{1,2})"
-                     r"(?:(?:T|\s+)(\d{1,2})(?:[^\w\s](\d{1,2})"
-                     r"(?:[^\w\s](\d{1,2}))?)?)?", text)
+        m = re.match(r"(\d+)[^\w\s](\d+)[^\w\s](\d+)"
+                     r"(?:(?:T|\s+)(\d+)(?:[^\w\s](\d+)"
+                     r"(?:[^\w\s](\d+))?)?)?", text)
         if not m:
+            return ZERO_DATETIME
+        if len(m.group(1)) > 4:
             return ZERO_DATETIME
         y = _year(m.group(1))
         mo, d = int(m.group(2)), int(m.group(3))
@@ -337,7 +339,8 @@ def php_json(obj):
     return text.encode("utf-8")
 
 
-FATAL_LIB = "/var/www/salesman/vendor/colshrapnel/safemysql/safemysql.class.php"
+FATAL_LIB = ("/var/www/salesman/vendor/colshrapnel/safemysql/"
+             "safemysql.class.php")
 
 
 def fatal_page(exception, message, where=FATAL_LIB, line=466):

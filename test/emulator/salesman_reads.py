@@ -13,7 +13,7 @@ import math
 
 import salesman_data as data
 import salesman_php as php
-from salesman import Fatal, error, method_fatal, sql_fatal
+from salesman import error, method_fatal, sql_fatal
 
 PAGE = 200
 
@@ -100,17 +100,9 @@ def between(value, lo, hi):
     return value is not None and lo <= value <= hi
 
 
-def text_or_none(value):
-    return value
-
-
 def raw_str(value):
     """A column the server prints as the database returned it: text."""
     return None if value is None else php.php_str(value)
-
-
-def user_row_visible(ctx, iduser_value, people):
-    return php.php_int(iduser_value) in people and iduser_value is not None
 
 
 def get_time(value):
@@ -1118,8 +1110,26 @@ def client_info(ctx):
     out["person"] = personinfo(ctx, c["pid"]) if php.php_int(c["pid"]) > 0 \
         else None
     if php.php_truthy(p.get("contacts")):
-        out["contacts"] = []
+        out["contacts"] = [contact_row(ctx, c, x) for x in
+                           ctx.store.persons.values()
+                           if php.php_int(x["clid"]) == c["clid"]
+                           and not php.php_blank(x["mail"])]
     return {"data": out}
+
+
+def contact_row(ctx, client, person):
+    """A contact as client/info's ``contacts`` lists it: database text."""
+    return {"pid": raw_str(person["pid"]), "person": person["person"],
+            "ptitle": person["ptitle"], "clid": raw_str(person["clid"]),
+            "tel": person["tel"], "mob": person["mob"],
+            "mail": person["mail"], "iduser": raw_str(person["iduser"]),
+            "rol": person["rol"], "date_create": person["date_create"],
+            "client": client["title"],
+            "user": ctx.user_title_or_blank(person["iduser"]) or None,
+            "color": None,
+            "relation": loyalty_title(person["loyalty"]) or None,
+            "clientpath": dict_title(data.CLIENT_PATHS,
+                                     person["clientpath"]) or None}
 
 
 # --------------------------------------------------------------------------
@@ -1306,4 +1316,3 @@ def user_info(ctx):
         "phone": u["phone"], "phone_in": u["phone_in"], "mob": u["mob"]}}
 
 
-__all__ = ["Fatal"]

@@ -20,8 +20,7 @@ import salesman_data as data
 import salesman_php as php
 from salesman import HistoryError, error, method_fatal, sql_fatal
 from salesman_reads import (deal_type_id, deal_where, direction_id,
-                            find_by_number, num, step_content, step_id_by_title,
-                            step_title)
+                            find_by_number, step_id_by_title, step_title)
 
 OK = "Успешно"
 
@@ -474,11 +473,10 @@ def deal_add(ctx):
         "datum_close": None, "sid": None, "des_fact": None, "kol_fact": 0.0,
         "datum_start": null_if_empty(php.untag(p.get("datum_start"))),
         "datum_end": null_if_empty(php.untag(p.get("datum_end"))),
-        "content": null_if_empty(to_text(php.field_clean(p.get("content")))),
-        "dog_num": None, "calculate": "no",
+        "content": None, "dog_num": None, "calculate": "no",
         "pid_list": null_if_empty(php.php_str(p.get("pid_list")).replace(
             ",", ";")) if "pid_list" in p else None,
-        "adres": null_if_empty(to_text(php.field_clean(p.get("adres"))))}
+        "adres": None}
     ctx.store.deals.add(row)
     try:
         ctx.write_history(clid=php.php_int(ctx.params.get("clid")),
@@ -494,14 +492,27 @@ DEAL_LOG_TITLES = {
     "content": "Описание", "tip": "Тип сделки", "mcid": "Компания",
     "direction": "Направление", "adres": "Адрес", "datum_plan": "Дата план",
     "datum_start": "Период.Начало", "datum_end": "Период.Конец",
-    "kol": "Оборот", "marga": "Маржа", "pid_list": "Контакты сделки",
-    "calculate": "Спецификация"}
-DEAL_UPDATABLE = ("uid", "clid", "payer", "pid", "title", "content", "tip",
-                  "mcid", "direction", "adres", "datum_plan", "datum_start",
-                  "datum_end", "iduser", "pid_list", "calculate")
+    "kol": "Оборот", "marga": "Маржа", "dog_num": "Договор",
+    "pid_list": "Контакты сделки", "calculate": "Спецификация"}
+# What deal/update writes: the enabled deal form fields plus the fixed ones
+# (in this order); the step, the closing fields and the rest are ignored.
+DEAL_UPDATABLE = ("uid", "clid", "title", "mcid", "iduser", "datum_plan",
+                  "dog_num", "tip", "direction", "payer", "kol", "marga",
+                  "datum_start", "datum_end", "pid_list", "calculate")
+
+
+def rus_date(value):
+    """format_date_rus: ``dd.mm.yyyy``."""
+    text = php.php_str(value)
+    if len(text) >= 10 and text[4] == "-":
+        return "%s.%s.%s" % (text[8:10], text[5:7], text[:4])
+    return text
 
 
 def deal_update(ctx):
+    """deal/update writes the fields it is sent (never the step); the sum
+    and margin count as a change only when the title is sent too, and an
+    applied change also drops the deal's contact unless ``pid`` is sent."""
     p = dict(ctx.params)
     p.pop("step", None)
     p.pop("idcategory", None)
@@ -514,7 +525,8 @@ def deal_update(ctx):
         found = next((d for d in ctx.store.deals.values()
                       if d["uid"] == uid), None)
     else:                       # no condition: the first visible deal
-        found = next((d for d in ctx.store.deals.values()), None)
+        found = next((d for d in ctx.store.deals.values()
+                      if php.php_int(d["iduser"]) in people), None)
     if found is not None and php.php_int(found["iduser"]) not in people:
         found = None
     if found is None:
@@ -527,74 +539,86 @@ def deal_update(ctx):
     deal = ctx.store.deals.get(did) if did > 0 else None
     if deal is None:
         return error(402, "Отсутствуют параметры - did сделки")
+    if "pid_list" not in p:
+        p["pid_list"] = ""
     new = {}
-    if "title" in p:
-        title = php.untag(p["title"])
-        new["title"] = title if title != "" else deal["title"]
     for key in DEAL_UPDATABLE:
-        if key not in p or key in new:
+        if key not in p:
             continue
         value = p[key]
-        if key == "payer":
+        if key == "title":
+            title = php.untag(value)
+            new[key] = to_text(title) if title != "" else deal["title"]
+        elif key == "payer":
             new[key] = php.php_int(p.get("clid")) if php.php_number(
                 value) < 1 else php.php_int(value)
-        elif key in ("clid", "iduser", "pid"):
+        elif key in ("clid", "iduser", "mcid"):
             new[key] = php.php_int(value)
-        elif key == "mcid":
-            new[key] = php.php_int(value)
-        elif key == "direction":
-            new[key] = direction_id(php.untag(value)) if php.php_int(
-                value) == 0 and php.php_truthy(value) else php.php_int(value)
+        elif key in ("direction", "tip"):
+            if php.php_int(value) == 0 and php.php_truthy(value):
+                new[key] = (direction_id if key == "direction"
+                            else deal_type_id)(php.untag(value))
+            else:
+                new[key] = php.php_int(value)
             if php.php_int(value) == 0 and not new[key]:
-                new[key] = data.DEFAULT_DIRECTION
-        elif key == "tip":
-            new[key] = deal_type_id(php.untag(value)) if php.php_int(
-                value) == 0 and php.php_truthy(value) else php.php_int(value)
-            if php.php_int(value) == 0 and not new[key]:
-                new[key] = data.DEFAULT_DEAL_TYPE
+                new[key] = (data.DEFAULT_DIRECTION if key == "direction"
+                            else data.DEFAULT_DEAL_TYPE)
+        elif key in ("kol", "marga"):
+            new[key] = pre_format(value)
         elif key in ("datum_plan", "datum_start", "datum_end"):
-            new[key] = null_if_empty(php.mysql_date(value)) \
+            new[key] = php.mysql_date(php.field_clean(value)) \
                 if php.php_truthy(value) else None
+        elif key == "pid_list":
+            new[key] = php.field_clean(value).replace(",", ";")
         else:
-            new[key] = null_if_empty(to_text(php.field_clean(value)))
-    if "pid_list" not in new:
-        new["pid_list"] = None
+            new[key] = to_text(php.field_clean(value))
     if "direction" in p and "tip" in p:
         _, steps, _ = data.funnel_of(new.get("direction", deal["direction"]),
                                      new.get("tip", deal["tip"]))
         if php.php_int(deal["idcategory"]) not in steps:
             new["idcategory"] = steps[0]
-    money = {}
+    compared = [k for k in new if k not in ("kol", "marga")]
+    if "uid" not in ctx.params and "uid" in compared:
+        compared.remove("uid")
     if "title" in p:
-        for key in ("kol", "marga"):
-            if php.php_truthy(p.get(key)):
-                money[key] = pre_format(p[key])
+        compared += [k for k in ("kol", "marga") if php.php_truthy(p.get(k))]
     lines = []
-    for key, value in list(new.items()) + list(money.items()):
-        if key in ("uid",) and "uid" not in ctx.params:
-            continue
-        old = deal.get(key)
+    for key in compared:
+        value, old = new[key], deal.get(key)
         if key in ("kol", "marga"):
             if float(old or 0) != float(value):
                 lines.append((DEAL_LOG_TITLES[key], num_format(value),
                               num_format(old)))
-        elif not same(old, value):
-            if key in ("clid", "payer"):
+        elif key in ("datum_plan", "datum_start", "datum_end"):
+            if php.php_str(value) != php.php_str(old) and \
+                    value != "0000-00-00":
                 lines.append((DEAL_LOG_TITLES[key],
-                              ctx.client_title(value),
-                              ctx.client_title(old)))
-            elif key == "idcategory":
-                lines.append(("Этап сделки", shown(step_title(value)),
-                              shown(step_title(old))))
-            else:
-                lines.append((DEAL_LOG_TITLES.get(key, key), shown(value),
-                              shown(old)))
+                              rus_date(shown(value)), rus_date(shown(old))))
+        elif same(old, value):
+            continue
+        elif key in ("clid", "payer"):
+            lines.append((DEAL_LOG_TITLES[key], ctx.client_title(value),
+                          ctx.client_title(old)))
+        elif key == "tip":
+            lines.append((DEAL_LOG_TITLES[key], shown(
+                dict((t[0], t[1]) for t in data.DEAL_TYPES).get(value)),
+                shown(dict((t[0], t[1]) for t in data.DEAL_TYPES).get(old))))
+        elif key == "direction":
+            lines.append((DEAL_LOG_TITLES[key], shown(
+                dict((t[0], t[1]) for t in data.DIRECTIONS).get(value)),
+                shown(dict((t[0], t[1]) for t in data.DIRECTIONS).get(old))))
+        elif key == "idcategory":
+            lines.append(("Этап сделки", shown(step_title(value)),
+                          shown(step_title(old))))
+        else:
+            lines.append((DEAL_LOG_TITLES.get(key, key), shown(value),
+                          shown(old)))
     log = change_log(lines)
     if log is None:
         return {"result": "Данные корректны, но идентичны имеющимся.",
                 "data": did, "error": {"code": 302}}
-    deal.update(new)
-    deal.update(money)
+    for key, value in new.items():
+        deal[key] = None if value == "" else value
     deal["datum_izm"] = ctx.clock.today()
     deal["pid"] = php.php_int(p.get("pid")) if php.php_number(
         p.get("pid")) >= 1 else 0
@@ -939,8 +963,7 @@ def client_update(ctx):
     messages, out = [], {}
     if log is not None:
         for key, value in new.items():
-            row[key] = value if isinstance(value, int) else \
-                null_if_empty(value)
+            row[key] = value        # an UPDATE stores '' as ''
         row["date_edit"] = ctx.clock.now_text()
         row["editor"] = ctx.iduser
         messages.append(OK)
@@ -1061,14 +1084,16 @@ def person_add_list(ctx):
 
 def person_update(ctx):
     """person/update overwrites every form field: one the request does not
-    send is emptied (and the curator too, unless ``iduser`` is sent)."""
+    send is emptied (and the curator too, unless ``iduser`` is sent); the
+    change log and its history row are written even for a pid that does
+    not exist."""
     p = dict(ctx.params)
     pid = php.php_int(p.get("pid"))
     row = ctx.store.persons.get(pid)
     if "clid" not in p or p.get("clid") is None:
         p["clid"] = php.php_int(row["clid"]) if row else 0
     new = {}
-    for key in PERSON_FIELDS:
+    for key in data.PERSON_FORM_ORDER:
         value = p.get(key)
         if isinstance(value, list):
             value = ", ".join(php.php_str(v) for v in value)
@@ -1098,17 +1123,14 @@ def person_update(ctx):
             lines.append((PERSON_TITLES.get(key, key), shown(value),
                           shown(old)))
     if row is not None:
-        for key, value in new.items():
-            row[key] = value if key in ("clid", "loyalty", "clientpath",
-                                        "editor") else null_if_empty(value)
+        row.update(new)         # an UPDATE stores '' as ''
     messages, errors = [], []
     try:
+        messages.append("Данные контакта обновлены")
         ctx.write_history(pid=str(pid), clid=new["clid"],
                           des=change_log(lines) or "", tip=data.LOG_TIP,
                           untag=False)
-        messages.append("Данные контакта обновлены")
     except HistoryError as e:
-        messages.append("Данные контакта обновлены")
         errors.append(history_failure(e, "Ошибка"))
     return {"result": ",".join(messages), "data": pid,
             "error": ",".join(errors)}
@@ -1160,4 +1182,3 @@ def person_delete(ctx):
             "result": "Клиент удален", "data": pid}
 
 
-__all__ = ["step_content", "num", "sql_fatal"]
