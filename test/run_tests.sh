@@ -27,7 +27,7 @@ log "emulator self-tests"
 cp -r "$REPO/test/emulator" "$WORKDIR/emulator-tests"
 [ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/emulator-tests"
 if (cd "$WORKDIR/emulator-tests" &&
-	as_run_user /usr/bin/python3 -m unittest -q test_emulator >"$WORKDIR/emulator-tests.log" 2>&1); then
+	as_run_user /usr/bin/python3 -m unittest discover -q -p 'test_*.py' >"$WORKDIR/emulator-tests.log" 2>&1); then
 	pass "emulator contract ($(grep -o 'Ran [0-9]* tests' "$WORKDIR/emulator-tests.log"))"
 else
 	cat "$WORKDIR/emulator-tests.log"
