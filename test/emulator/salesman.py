@@ -469,6 +469,7 @@ METHODS = {
     },
     "user": {
         "list": ("r", "user_list"), "info": ("r", "user_info"),
+        "add": ("w", "user_add"),
     },
 }
 

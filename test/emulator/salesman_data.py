@@ -681,7 +681,9 @@ def gen_history(store, rng, n):
         for r in others[1:4]:
             r["datum"] = TIE_DATUM
         others[-1]["datum"] = "0000-00-00 00:00:00"
-    rows.sort(key=lambda r: r["datum"])
+    # cids follow the datum, as rows written over time get them; the
+    # unreadable one was written last
+    rows.sort(key=lambda r: (r["datum"].startswith("0000"), r["datum"]))
     for cid, row in enumerate(rows, 1):
         row["cid"] = cid
         store.history.add(row)

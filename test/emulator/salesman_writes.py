@@ -1182,3 +1182,17 @@ def person_delete(ctx):
             "result": "Клиент удален", "data": pid}
 
 
+
+
+# --------------------------------------------------------------------------
+# user
+# --------------------------------------------------------------------------
+
+def user_add(ctx):
+    """user/add never works on the real server: it inserts into a table
+    spelled in upper case, which MariaDB on Linux does not find (live)."""
+    login = php.untag(ctx.p("user")).strip()
+    if any(u["login"].casefold() == login.casefold()
+           for u in ctx.store.users.values()):
+        return error(406, "Ошибка: Такой логин уже существует")
+    return error(500, "Table 'salesman.app_USER' doesn't exist в строке 1146")
