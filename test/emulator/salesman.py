@@ -421,6 +421,8 @@ class SalesmanProvider(Provider):
             if fn is None:
                 result = DEFAULT_ACTION[method]
             else:
+                if fn[0] == "w":
+                    self.store.list_cache.clear()
                 result = getattr(salesman_reads if fn[0] == "r"
                                  else salesman_writes, fn[1])(ctx)
         except Fatal as e:

@@ -247,6 +247,9 @@ DEAL_COLUMNS = ("did", "uid", "idcategory", "clid", "payer", "pid", "datum",
                 "isFrozen", "datum_start", "datum_end", "pid_list", "zayavka",
                 "mcid", "direction", "idcurrency", "idcourse", "lid",
                 "identity")
+DATETIME_COLUMNS = {"datum", "datum_izm", "date_create", "date_edit",
+                    "created", "datum_plan", "datum_close", "datum_start",
+                    "datum_end", "last_hist", "last_dog", "totime"}
 INT_COLUMNS = {"cid", "clid", "did", "iduser", "iduser_izm", "identity",
                "tid", "maintid", "autor", "priority", "speed", "status",
                "alertTime", "idcategory", "clientpath", "pid", "head_clid",
@@ -326,7 +329,8 @@ class Table:
         return self.rows.pop(row_id, None)
 
     def values(self):
-        return [self.rows[k] for k in sorted(self.rows)]
+        """Rows in id order (ids are only ever assigned ascending)."""
+        return list(self.rows.values())
 
     def __len__(self):
         return len(self.rows)
@@ -343,6 +347,7 @@ class Store:
         self.tasks = Table("tid")
         self.history = Table("cid")
         self.tips = []              # [title, colour, filter], grows
+        self.list_cache = {}        # salesman_reads.listed
         self.deal_number = 0        # the counter behind "СДn: " titles
 
 

@@ -59,6 +59,8 @@ def php_number(value):
 
 def php_int(value):
     """``(int)$value``: leading digits of a string, truncated floats."""
+    if type(value) is int:
+        return value
     number = php_number(value)
     if isinstance(number, float):
         if number != number or number in (float("inf"), float("-inf")):
@@ -116,6 +118,8 @@ def php_eq(a, b):
 
 def php_str(value):
     """``(string)$value`` for scalars (arrays read "Array")."""
+    if type(value) is str:
+        return value
     if value is None or value is False:
         return ""
     if value is True:

@@ -9,6 +9,7 @@ deal/info keys that read null).  Each handler takes a ``salesman.Ctx`` and
 returns the object the server prints, or raises ``salesman.Fatal``.
 """
 
+import json
 import math
 
 import salesman_data as data
@@ -71,6 +72,7 @@ def sort_rows(rows, column, desc, key_of=None):
     """ORDER BY column [DESC]: NULLs first ascending, last descending;
     equal values keep the rows' id order."""
     numeric = column in data.INT_COLUMNS or column in data.FLOAT_COLUMNS
+    plain = column in data.DATETIME_COLUMNS      # digits: no case folding
 
     def key(row):
         value = key_of(row) if key_of else row.get(column)
@@ -78,6 +80,8 @@ def sort_rows(rows, column, desc, key_of=None):
             return (0, 0)
         if numeric:
             return (1, php.php_number(value))
+        if plain and type(value) is str:
+            return (1, value)
         return (1, php.php_str(value).casefold())
     return sorted(rows, key=key, reverse=desc)
 
@@ -93,7 +97,50 @@ def as_day(value):
     """DATE(column) as a comparable datetime string."""
     if value is None:
         return None
-    return php.php_str(value)[:10] + " 00:00:00"
+    if type(value) is not str:
+        value = php.php_str(value)
+    return value[:10] + " 00:00:00"
+
+
+def listed(ctx, compute):
+    """The filtered, sorted rows of a list request, kept for the following
+    pages of the same scan: the key is everything but ``offset`` (plus the
+    caller and today); any write empties the cache."""
+    params = {k: v for k, v in ctx.params.items() if k != "offset"}
+    key = (ctx.method, ctx.iduser, ctx.clock.today(),
+           json.dumps(params, sort_keys=True, default=str))
+    cache = ctx.store.list_cache
+    if key not in cache:
+        if len(cache) >= 16:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
+
+
+def day_range(lo, hi):
+    """A test for ``DATE(column) BETWEEN lo AND hi`` on stored text: the
+    column's day at midnight against two datetimes."""
+    lo_day, lo_strict = lo[:10], lo[11:] != "00:00:00"
+    hi_day = hi[:10]
+
+    def test(value):
+        if value is None:
+            return False
+        day = value[:10] if type(value) is str else php.php_str(value)[:10]
+        if day > hi_day or day < lo_day:
+            return False
+        return not (lo_strict and day == lo_day)
+    return test
+
+
+def owner_test(ctx, user):
+    """``iduser = userbylogin(user)``, else ``iduser IN (people)``."""
+    if php.php_blank(user):
+        wanted = set(ctx.people())
+        return lambda v: v is not None and (
+            v in wanted if type(v) is int else php.php_int(v) in wanted)
+    wanted_id = ctx.user_id(user)
+    return lambda v: v is not None and php.php_int(v) == wanted_id
 
 
 def between(value, lo, hi):
@@ -403,36 +450,37 @@ def history_list(ctx):
     if not php.php_blank(tip) and any(php.php_eq(tip, f)
                                       for f in HISTORY_FIELDS):
         tip_filter = php.cleaner(tip)
-    if php.php_blank(p.get("user")):
-        people = set(ctx.people())
-        user_ok = lambda v: v is not None and php.php_int(v) in people
-    else:
-        wanted = ctx.user_id(p.get("user"))
-        user_ok = lambda v: v is not None and php.php_int(v) == wanted
+    user_ok = owner_test(ctx, p.get("user"))
     clid = p.get("clid") if php.php_int(p.get("clid")) > 0 else None
     did = p.get("did") if php.php_int(p.get("did")) > 0 else None
     pid = php.php_str(p.get("pid")) if php.php_int(p.get("pid")) > 0 \
         else None
-    rows = []
-    for row in ctx.store.history.values():
+    day_in = day_range(lo, hi)
+
+    def select():
+        return [row for row in ctx.store.history.values() if keep(row)]
+
+    def keep(row):
+        if not day_in(row["datum"]):
+            return False
+        if not user_ok(row["iduser"]):
+            return False
         if word is not None and not (php.contains(row["des"], word)
                                      or php.contains(row["tip"], word)):
-            continue
+            return False
         if tip_filter is not None and not php.like(row["tip"], tip_filter):
-            continue
-        if not between(as_day(row["datum"]), lo, hi):
-            continue
-        if not user_ok(row["iduser"]):
-            continue
+            return False
         if clid is not None and not number_matches(row["clid"], clid):
-            continue
+            return False
         if did is not None and not number_matches(row["did"], did):
-            continue
+            return False
         if pid is not None and pid not in php.php_str(row["pid"]).replace(
                 ";", ",").split(","):
-            continue
-        rows.append(row)
-    rows = sort_rows(rows, column, desc)[start:start + PAGE]
+            return False
+        return True
+
+    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
+    rows = rows[start:start + PAGE]
     if not rows:
         return []
     return {"data": [render_history(ctx, r) for r in rows]}
@@ -508,28 +556,33 @@ def task_list(ctx):
     active_text = php.php_str(active)
     clid = p.get("clid") if php.php_int(p.get("clid")) > 0 else None
     did = p.get("did") if php.php_int(p.get("did")) > 0 else None
-    rows = []
-    for row in ctx.store.tasks.values():
+
+    def select():
+        return [row for row in ctx.store.tasks.values() if keep(row)]
+
+    def keep(row):
         if word is not None and not (php.contains(row["title"], word)
                                      or php.contains(row["des"], word)
                                      or php.contains(row["tip"], word)):
-            continue
+            return False
         if tip_filter is not None and not php.like(row["tip"], tip_filter):
-            continue
+            return False
         if not between(as_day(row["datum"]), lo, hi):
-            continue
+            return False
         if not user_ok(row["iduser"]):
-            continue
+            return False
         if row["active"] is None or \
                 row["active"].rstrip(" ").casefold() != \
                 active_text.rstrip(" ").casefold():
-            continue
+            return False
         if clid is not None and not number_matches(row["clid"], clid):
-            continue
+            return False
         if did is not None and not number_matches(row["did"], did):
-            continue
-        rows.append(row)
-    rows = sort_rows(rows, column, desc)[start:start + PAGE]
+            return False
+        return True
+
+    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
+    rows = rows[start:start + PAGE]
     if not rows:
         return []
     return {"data": [render_task(ctx, r) for r in rows]}
@@ -657,56 +710,61 @@ def deal_list(ctx):
             checks.append(deal_filter(k, v))
     lo1, hi2 = php.mysql_datetime(d1), php.mysql_datetime(d2)
     cs, ce = p.get("dateChangeStart"), p.get("dateChangeEnd")
-    rows = []
-    for row in ctx.store.deals.values():
+
+    def select():
+        return [row for row in ctx.store.deals.values() if keep(row)]
+
+    def keep(row):
         closed = php.php_str(row["close"] or "no").casefold() == "yes"
         if want_closed is True and not closed:
-            continue
+            return False
         if want_closed is False and closed:
-            continue
+            return False
         if not php.php_blank(word) and not (
                 php.contains(row["title"], word)
                 or php.contains(row["content"], word)
                 or php.contains(row["adres"], word)):
-            continue
+            return False
         if not php.php_blank(p.get("client")):
             client = ctx.store.clients.get(php.php_int(row["clid"]))
             if not client or not php.contains(client["title"],
                                               p.get("client")):
-                continue
+                return False
         if steps is not None and php.php_int(row["idcategory"]) not in steps:
-            continue
+            return False
         day = as_day(row["datum"])
         if d1 != "" and d2 == "" and not (day is not None and day >= lo1):
-            continue
+            return False
         if d1 != "" and d2 != "" and not between(day, lo1, hi2):
-            continue
+            return False
         if d1 == "" and d2 != "" and not (day is not None and day <= hi2):
-            continue
+            return False
         changed = as_day(row["datum_izm"])
         if not php.php_blank(cs) and php.php_blank(ce) and not (
                 changed is not None and changed >= php.mysql_datetime(
                     p.get("dateStart"))):
-            continue
+            return False
         if not php.php_blank(cs) and not php.php_blank(ce) and not between(
                 changed, php.mysql_datetime(cs), php.mysql_datetime(ce)):
-            continue
+            return False
         if php.php_blank(cs) and not php.php_blank(ce) and not (
                 changed is not None and changed <= php.mysql_datetime(ce)):
-            continue
+            return False
         if not user_ok(row["iduser"]):
-            continue
+            return False
         if not all(check(row) for check in checks):
-            continue
-        rows.append(row)
+            return False
+        return True
+
+    rows = listed(ctx, lambda: sort_rows(select(), column,
+                                         tuda == "DESC"))
     total = len(rows)
-    rows = sort_rows(rows, column, tuda == "DESC")
     start = page * PAGE
-    listed = [render_deal_row(ctx, r) for r in rows[start:start + PAGE]]
+    page_rows = [render_deal_row(ctx, r) for r in rows[start:start + PAGE]]
     params = {"page": page if page else 1,
               "pageall": int(math.ceil(total / float(PAGE))),
-              "ord": ord_, "tuda": tuda, "count": len(listed)}
-    return {"data": listed, "params": params, "count": len(listed)}
+              "ord": ord_, "tuda": tuda, "count": len(page_rows)}
+    return {"data": page_rows, "params": params, "count": len(page_rows)}
 
 
 def deal_filter(key, value):
@@ -930,8 +988,11 @@ def client_list(ctx):
             if php.php_blank(v):
                 continue
             checks.append(client_filter(k, v))
-    rows = []
-    for row in ctx.store.clients.values():
+
+    def select():
+        return [row for row in ctx.store.clients.values() if keep(row)]
+
+    def keep(row):
         if word is not None:
             digits = "".join(ch for ch in php.php_str(row["phone"])
                              if ch not in "+() -")
@@ -939,39 +1000,41 @@ def client_list(ctx):
                     or any(php.contains(row[f], word) for f in (
                         "title", "des", "mail_url", "site_url",
                         "address"))):
-                continue
+                return False
         created = row["date_create"]
         if d1 != "" and d2 == "" and not (created and created > lo1):
-            continue
+            return False
         if d1 != "" and d2 != "" and not between(created, lo1, hi2):
-            continue
+            return False
         if d1 == "" and d2 != "" and not (created and created < hi2):
-            continue
+            return False
         edited = row["date_edit"]
         if not php.php_blank(cs) and php.php_blank(ce) and not (
                 edited and edited > php.mysql_datetime(p.get("dateStart"))):
-            continue
+            return False
         if not php.php_blank(cs) and not php.php_blank(ce) and not between(
                 edited, php.mysql_datetime(cs), php.mysql_datetime(ce)):
-            continue
+            return False
         if php.php_blank(cs) and not php.php_blank(ce) and not (
                 edited and edited < php.mysql_datetime(ce)):
-            continue
+            return False
         if not all(check(row) for check in checks):
-            continue
-        rows.append(row)
+            return False
+        return True
+
+    rows = listed(ctx, lambda: sort_rows(select(), column, True))
     total = len(rows)
-    rows = sort_rows(rows, column, True)
     start = page * PAGE
-    listed = [render_client_row(ctx, r) for r in rows[start:start + PAGE]]
-    for item, row in zip(listed, rows[start:start + PAGE]):
+    page_rows = [render_client_row(ctx, r)
+                 for r in rows[start:start + PAGE]]
+    for item, row in zip(page_rows, rows[start:start + PAGE]):
         if php.php_truthy(p.get("bankinfo")):
             recv = bank_info(ctx, row, row["clid"])
             item["bankinfo"] = {k: recv.get(k) for k in data.BANK_FIELDS}
     params = {"page": page if page else 1,
               "pageall": int(math.ceil(total / float(PAGE))),
-              "ord": ord_, "tuda": tuda, "count": len(listed)}
-    return {"data": listed, "params": params, "count": len(listed)}
+              "ord": ord_, "tuda": tuda, "count": len(page_rows)}
+    return {"data": page_rows, "params": params, "count": len(page_rows)}
 
 
 def client_filter(key, value):
@@ -1171,8 +1234,11 @@ def person_list(ctx):
     if isinstance(filters, dict):
         for k, v in filters.items():
             checks.append(person_filter(k, v))
-    rows = []
-    for row in ctx.store.persons.values():
+
+    def select():
+        return [row for row in ctx.store.persons.values() if keep(row)]
+
+    def keep(row):
         if word is not None:
             digits = "".join(ch for ch in php.php_str(row["tel"])
                              if ch not in "+() -")
@@ -1180,24 +1246,26 @@ def person_list(ctx):
                     or php.contains(row["person"], word)
                     or php.contains(row["ptitle"], word)
                     or php.contains(row["mail"], word)):
-                continue
+                return False
         created = row["date_create"]
         if not php.php_blank(ds) and php.php_blank(de) and not (
                 created and created > lo):
-            continue
+            return False
         if not php.php_blank(ds) and not php.php_blank(de) and not between(
                 created, lo, hi):
-            continue
+            return False
         if php.php_blank(ds) and not php.php_blank(de) and not (
                 created and created < hi):
-            continue
+            return False
         if not user_ok(row["iduser"]):
-            continue
+            return False
         if not all(check(row) for check in checks):
-            continue
-        rows.append(row)
+            return False
+        return True
+
+    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
     total = len(rows)
-    rows = sort_rows(rows, column, desc)[start:start + PAGE]
+    rows = rows[start:start + PAGE]
     out = {}
     if rows:
         out["data"] = [render_person_row(ctx, r) for r in rows]

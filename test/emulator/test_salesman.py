@@ -364,6 +364,12 @@ class HistoryReadTest(SalesmanCase):
         self.assertEqual(len(self.history_of(tip="Встреча")), everything)
         self.assertEqual(self.history_of(tip="des"), [])
 
+    def test_pages_of_one_scan_see_writes_in_between(self):
+        before = len(self.history_of(clid=2))
+        self.sm("history/add", {"clid": 2, "content": "new",
+                                "datum": "2025-06-01 10:00:00"})
+        self.assertEqual(len(self.history_of(clid=2)), before + 1)
+
     def test_offset_quirks(self):
         fatal = self.sm("history/list", dict(WHOLE, offset="abc"))
         self.assertIn("Unsupported operand types: string * int", fatal)
