@@ -262,8 +262,10 @@ FLOAT_COLUMNS = {"kol", "kol_fact", "marga"}
 # Generation
 # --------------------------------------------------------------------------
 
-DEFAULT_SCALE = {"users": 5, "clients": 60, "persons": 150, "deals": 200,
-                 "tasks": 150, "history": 1500}
+# --scale keys are the API's method names (singular), so a bare Pipedrive
+# key such as deals=250000 does not reach this provider.
+DEFAULT_SCALE = {"user": 5, "client": 60, "person": 150, "deal": 200,
+                 "task": 150, "history": 1500}
 
 # The client whose history has exactly this many rows (paging: 200 + 5).
 BIG_CLIENT = 1
@@ -365,11 +367,11 @@ def _phone(rng):
 def generate(seed, scale):
     store = Store()
     store.tips = [list(t) for t in TIPS]
-    gen_users(store, _rng(seed, "users"), scale["users"])
-    gen_clients(store, _rng(seed, "clients"), scale["clients"])
-    gen_persons(store, _rng(seed, "persons"), scale["persons"])
-    gen_deals(store, _rng(seed, "deals"), scale["deals"])
-    gen_tasks(store, _rng(seed, "tasks"), scale["tasks"])
+    gen_users(store, _rng(seed, "users"), scale["user"])
+    gen_clients(store, _rng(seed, "clients"), scale["client"])
+    gen_persons(store, _rng(seed, "persons"), scale["person"])
+    gen_deals(store, _rng(seed, "deals"), scale["deal"])
+    gen_tasks(store, _rng(seed, "tasks"), scale["task"])
     gen_history(store, _rng(seed, "history"), scale["history"])
     return store
 

@@ -884,11 +884,12 @@ class CoreTest(SalesmanCase):
         self.emu.reset()
         self.assertEqual(self.dump("history"), first)
         emu = crm_emulator.Emulator(seed=7, quiet=True, env=ENV, scale={
-            "salesman.history": 10, "clients": 3})
+            "salesman.history": 10, "client": 3, "deals": 7})
         provider = next(p for p in emu.providers if p.name == "salesman")
         rows = provider.dump("history")
         self.assertEqual(sum(1 for r in rows if r["clid"] == 1), 205)
         self.assertEqual(len(provider.dump("clients")), 3)
+        self.assertEqual(len(provider.dump("deals")), 200)  # Pipedrive's key
 
 
 if __name__ == "__main__":
