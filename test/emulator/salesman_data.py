@@ -156,7 +156,7 @@ def funnel_of(direction, tip):
     """(title or None, step ids, default step id) of a deal's funnel."""
     if (direction, tip) in FUNNELS:
         return FUNNELS[(direction, tip)]
-    return (None, ALL_STEP_IDS, 4)
+    return (None, ALL_STEP_IDS, 0)      # no funnel: every step, no default
 
 
 # Activity types: title, colour, filter (all / activ / task)
@@ -215,6 +215,7 @@ DEAL_FORM = (
     ("kol", "Сумма план."), ("marg", "Прибыль"),
 )
 
+# Bank details; client/list's "bankinfo" shows all but the last.
 BANK_FIELDS = ("castUrName", "castInn", "castKpp", "castBank", "castBankKs",
                "castBankRs", "castBankBik", "castOkpo", "castOgrn",
                "castDirName", "castDirSignature", "castDirStatus",

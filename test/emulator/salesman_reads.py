@@ -376,16 +376,13 @@ def deal_funnel(ctx):
     direction_param, tip_param = ctx.p("direction"), ctx.p("tip")
     if php.php_blank(direction_param) and php.php_blank(tip_param):
         out = {}
-        for d, _, _ in data.DIRECTIONS:
-            out[str(d)] = {}
-            for t, _, _ in data.DEAL_TYPES:
-                title, steps, default, order = _funnel_body(d, t)
-                out[str(d)][str(t)] = {
-                    "steps": steps,
-                    "nsteps": [{"id": s, "name": step_title(s),
-                                "content": step_content(s)} for s in order],
-                    "length": 5 * len(steps), "default": None,
-                    "funnel": title}
+        for d, t in sorted(data.FUNNELS):
+            title, steps, default, order = _funnel_body(d, t)
+            out.setdefault(str(d), {})[str(t)] = {
+                "steps": steps,
+                "nsteps": [{"id": s, "name": step_title(s),
+                            "content": step_content(s)} for s in order],
+                "length": 5 * len(steps), "default": None, "funnel": title}
         out["stepsName"] = []
         out["defaultName"] = ""
         return {"data": out}
@@ -393,6 +390,8 @@ def deal_funnel(ctx):
         direction_param) else direction_id(php.untag(direction_param))
     tip = php.php_int(tip_param) if php.is_numeric(tip_param) else \
         deal_type_id(php.untag(tip_param))
+    if (direction, tip) not in data.FUNNELS:
+        return {"data": {"stepsName": [], "defaultName": ""}}
     title, steps, default, order = _funnel_body(direction, tip)
     return {"data": {
         "steps": steps,
@@ -1030,7 +1029,8 @@ def client_list(ctx):
     for item, row in zip(page_rows, rows[start:start + PAGE]):
         if php.php_truthy(p.get("bankinfo")):
             recv = bank_info(ctx, row, row["clid"])
-            item["bankinfo"] = {k: recv.get(k) for k in data.BANK_FIELDS}
+            item["bankinfo"] = {k: recv.get(k)
+                                for k in data.BANK_FIELDS[:-1]}
     params = {"page": page if page else 1,
               "pageall": int(math.ceil(total / float(PAGE))),
               "ord": ord_, "tuda": tuda, "count": len(page_rows)}
