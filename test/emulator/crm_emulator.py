@@ -49,7 +49,7 @@ sys.dont_write_bytecode = True          # never write __pycache__ beside us
 sys.modules.setdefault("crm_emulator", sys.modules[__name__])
 
 # Provider modules, each exposing a ``PROVIDER`` class (see ``Provider``).
-PROVIDER_MODULES = ("pipedrive", "amocrm")
+PROVIDER_MODULES = ("pipedrive", "amocrm", "salesman")
 
 CONTROL_PREFIX = "/__emulator/"
 FAULT_PREFIX = "/__fault/"
