@@ -131,3 +131,9 @@ CREATE FUNCTION emu_dump(entity text) RETURNS jsonb
 LANGUAGE sql AS $$
   SELECT string_agg(l, E'\n')::jsonb FROM emu('GET', '/__emulator/dump/pipedrive/' || entity) l
 $$;
+
+-- the same for amoCRM's rows
+CREATE FUNCTION amo_dump(entity text) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT string_agg(l, E'\n')::jsonb FROM emu('GET', '/__emulator/dump/amocrm/' || entity) l
+$$;

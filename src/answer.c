@@ -226,12 +226,10 @@ bad_shape(CrmTarget *target, const CrmRequest *request, const char *path,
 			 errmsg("%s answered in a shape crm_fdw cannot read",
 					target->provider->display_name),
 			 path ?
-			 errdetail("\"%s\" is %s%s, where %s belongs.", path,
-					   value ? "a " : "absent", value ? crm_json_type_name(value) : "",
-					   expected) :
-			 errdetail("The answer is %s%s, where %s belongs.",
-					   value ? "a " : "absent", value ? crm_json_type_name(value) : "",
-					   expected),
+			 errdetail("\"%s\" is %s, where %s belongs.", path,
+					   value ? crm_json_a_type_name(value) : "absent", expected) :
+			 errdetail("The answer is %s, where %s belongs.",
+					   value ? crm_json_a_type_name(value) : "absent", expected),
 			 errhint("The answer does not have the shape %s documents; check the url option of server \"%s\".",
 					 target->provider->display_name, target->server_name),
 			 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));

@@ -288,6 +288,20 @@ add_param(const CrmProvider *provider, CrmRequest *request, const char *name,
 		crm_append_query_param(&request->path, name, value);
 }
 
+/* with=contacts,loss_reason: the commas separate, as the docs write them */
+static void
+add_options(const CrmProvider *provider, CrmRequest *request, const char *name,
+			const char *options)
+{
+	if (provider->params_in_body)
+	{
+		json_object_set_new(request->body, name, json_string(options));
+		return;
+	}
+	append_query_name(&request->path, name);
+	append_encoded(&request->path, options, "-._~:@/,");
+}
+
 /*
  * The request for one page of a read: the item of call->item_key, or the
  * listing with call's parameters at the pager's position, asking for size
@@ -323,8 +337,8 @@ crm_compose_read(const CrmProvider *provider, const CrmEntity *entity,
 			}
 		}
 		if (call->request_options)
-			add_param(provider, request, entity->request_option_param,
-					  call->request_options, false);
+			add_options(provider, request, entity->request_option_param,
+						call->request_options);
 		return;
 	}
 
@@ -351,8 +365,8 @@ crm_compose_read(const CrmProvider *provider, const CrmEntity *entity,
 	for (const char *const *f = entity->fixed_params; f && f[0]; f += 2)
 		add_param(provider, request, f[0], f[1], false);
 	if (call->request_options)
-		add_param(provider, request, entity->request_option_param,
-				  call->request_options, false);
+		add_options(provider, request, entity->request_option_param,
+					call->request_options);
 
 	if (paging == NULL || paging->style == CRM_PAGING_NONE)
 		return;

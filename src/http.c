@@ -36,7 +36,11 @@
 /* A page of a CRM answer is a few MB at most; refuse to buffer absurd ones. */
 #define CRM_MAX_ANSWER_BYTES	(64 * 1024 * 1024)
 
-/* Backoff before retry n (from 0) when the server gave no Retry-After. */
+/*
+ * Backoff before retry n (from 0) when the server gave no Retry-After: at
+ * least the floor, so that a retry never follows at once.
+ */
+#define CRM_BACKOFF_FLOOR_MS	10
 #define CRM_BACKOFF_BASE_MS		250
 #define CRM_BACKOFF_MAX_MS		8000
 /* A Retry-After longer than this is reported instead of waited out. */
@@ -442,7 +446,8 @@ backoff_ms(int attempt)
 	long		ceiling = Min((long) CRM_BACKOFF_BASE_MS << Min(attempt, 10),
 							  CRM_BACKOFF_MAX_MS);
 
-	return (long) (pg_prng_double(&pg_global_prng_state) * ceiling);
+	return CRM_BACKOFF_FLOOR_MS +
+		(long) (pg_prng_double(&pg_global_prng_state) * (ceiling - CRM_BACKOFF_FLOOR_MS));
 }
 
 /* Milliseconds left before statement_timeout; -1 if there is none. */

@@ -174,7 +174,7 @@ crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
 		appendStringInfo(&buf, " Conditions the API applies: %s (=, IN)", entity->key);
 		sep = ", ";
 	}
-	for (const CrmFilter *f = entity->filters; f->column; f++)
+	for (const CrmFilter *f = entity->filters; f && f->column; f++)
 	{
 		if (sep[0] == '\0')
 			appendStringInfoString(&buf, " Conditions the API applies: ");

@@ -221,6 +221,15 @@ crm_json_type_name(json_t *value)
 	return "value";
 }
 
+/* "an object", "a number": for messages. */
+const char *
+crm_json_a_type_name(json_t *value)
+{
+	return json_is_object(value) || json_is_array(value) ?
+		psprintf("an %s", crm_json_type_name(value)) :
+		psprintf("a %s", crm_json_type_name(value));
+}
+
 static void
 append_json_string(StringInfo buf, const char *s, size_t len)
 {

@@ -58,6 +58,7 @@ extern json_t *crm_json_lookup(const CrmRow *row, const CrmColumnConv *conv);
 extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 							   bool *isnull);
 extern const char *crm_json_type_name(json_t *value);
+extern const char *crm_json_a_type_name(json_t *value);
 extern char *crm_json_text(json_t *value);
 extern void crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n);
 extern char *crm_from_utf8(const char *text);

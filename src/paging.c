@@ -85,14 +85,16 @@ crm_paging_is_positional(const CrmEntity *entity)
 }
 
 static void
-wrong_type(CrmPager *pager, const char *path, json_t *value, const char *expected)
+wrong_type(CrmPager *pager, json_t *answer, const char *path, json_t *value,
+		   const char *expected)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("%s answered with paging data crm_fdw cannot follow",
 					pager->provider->display_name),
-			 errdetail("\"%s\" is a %s, where %s belongs.", path,
-					   crm_json_type_name(value), expected),
+			 errdetail("\"%s\" is %s, where %s belongs.",
+					   crm_json_path_which(answer, path),
+					   crm_json_a_type_name(value), expected),
 			 errhint("Reading on could skip or repeat rows of %s; check the url option of the server.",
 					 pager->entity->name)));
 }
@@ -168,7 +170,7 @@ crm_pager_advance(CrmPager *pager, json_t *answer, size_t rows, int requested_si
 				break;
 			}
 			if (!json_is_string(next))
-				wrong_type(pager, paging->next_path, next, "a cursor string");
+				wrong_type(pager, answer, paging->next_path, next, "a cursor string");
 			if (json_string_length(next) == 0)
 			{
 				pager->done = true;
@@ -189,7 +191,7 @@ crm_pager_advance(CrmPager *pager, json_t *answer, size_t rows, int requested_si
 				break;
 			}
 			if (!json_is_string(next))
-				wrong_type(pager, paging->next_path, next, "a link");
+				wrong_type(pager, answer, paging->next_path, next, "a link");
 			{
 				int64		n = link_position(json_string_value(next),
 											  paging->position_param);
@@ -214,7 +216,7 @@ crm_pager_advance(CrmPager *pager, json_t *answer, size_t rows, int requested_si
 					break;
 				}
 				if (!json_is_boolean(more))
-					wrong_type(pager, paging->more_path, more, "true or false");
+					wrong_type(pager, answer, paging->more_path, more, "true or false");
 				if (json_is_false(more))
 				{
 					pager->done = true;
@@ -224,7 +226,7 @@ crm_pager_advance(CrmPager *pager, json_t *answer, size_t rows, int requested_si
 				if (next && !json_is_null(next))
 				{
 					if (!json_is_integer(next))
-						wrong_type(pager, paging->next_path, next, "a whole number");
+						wrong_type(pager, answer, paging->next_path, next, "a whole number");
 					if (json_integer_value(next) <= pager->position)
 						did_not_advance(pager, paging->next_path,
 										psprintf("%" JSON_INTEGER_FORMAT,

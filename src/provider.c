@@ -145,6 +145,25 @@ crm_json_path(json_t *value, const char *path)
 	}
 }
 
+/* Which of a path's alternatives is present, for messages; else the first. */
+char *
+crm_json_path_which(json_t *value, const char *path)
+{
+	const char *p = path;
+
+	for (;;)
+	{
+		const char *bar = strchr(p, '|');
+		size_t		len = bar ? (size_t) (bar - p) : strlen(p);
+
+		if (json_path_one(value, p, len) != NULL)
+			return pnstrdup(p, len);
+		if (bar == NULL)
+			return pnstrdup(path, strcspn(path, "|"));
+		p = bar + 1;
+	}
+}
+
 /* The string at a path, or NULL if it is absent or not a string. */
 const char *
 crm_json_string_at(json_t *value, const char *path)

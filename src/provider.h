@@ -365,6 +365,7 @@ extern const CrmColumn *crm_find_column_by_field(const CrmEntity *entity,
 extern const char *crm_column_name_of(const CrmEntity *entity,
 									  const char *field);
 extern json_t *crm_json_path(json_t *value, const char *path);
+extern char *crm_json_path_which(json_t *value, const char *path);
 extern void crm_failure_from_status(CrmAnswer *answer);
 extern const char *crm_json_string_at(json_t *value, const char *path);
 

@@ -105,7 +105,8 @@ start_emulator() {
 	cp -r "$REPO/test/emulator" "$WORKDIR/emulator"
 	[ "$(id -u)" -ne 0 ] || chown -R postgres: "$WORKDIR/emulator"
 	# tokens travel in the exported environment, never on a command line
-	export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN
+	export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN \
+		CRM_EMULATOR_AMOCRM_TOKEN CRM_EMULATOR_SALESMAN_API_KEY CRM_EMULATOR_SALESMAN_LOGIN
 	"${RUN_AS[@]}" /usr/bin/python3 "$WORKDIR/emulator/crm_emulator.py" --port 0 \
 		--port-file "$WORKDIR/emulator.port" --quiet "$@" \
 		>"$WORKDIR/emulator.log" 2>&1 &
@@ -139,7 +140,11 @@ prepare_run() {
 	make_workdir
 	CRM_EMULATOR_PIPEDRIVE_API_TOKEN="$(new_token)"
 	CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN="$(new_token)"
-	export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN
+	CRM_EMULATOR_AMOCRM_TOKEN="$(new_token)"
+	CRM_EMULATOR_SALESMAN_API_KEY="$(new_token)"
+	CRM_EMULATOR_SALESMAN_LOGIN="admin@example.com"
+	export CRM_EMULATOR_PIPEDRIVE_API_TOKEN CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN \
+		CRM_EMULATOR_AMOCRM_TOKEN CRM_EMULATOR_SALESMAN_API_KEY CRM_EMULATOR_SALESMAN_LOGIN
 }
 
 # start_cluster: a throwaway cluster in $WORKDIR/data on a free port, its

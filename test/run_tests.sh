@@ -34,6 +34,14 @@ else
 	fail "emulator contract"
 fi
 
+# 1b. the provider's declared fields against the vendor's spec
+if /usr/bin/python3 "$REPO/test/check_pipedrive_fields.py" >"$WORKDIR/fields.log" 2>&1; then
+	pass "Pipedrive columns are in the spec ($(tail -1 "$WORKDIR/fields.log"))"
+else
+	cat "$WORKDIR/fields.log"
+	fail "Pipedrive columns are in the spec"
+fi
+
 # 2. pg_regress against the emulator
 start_emulator
 mkdir -p "$WORKDIR/regress"
@@ -45,6 +53,9 @@ log "pg_regress: $TESTS"
 set +e
 export CRM_TEST_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN"
 export CRM_TEST_OAUTH_TOKEN="$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN"
+export CRM_TEST_AMOCRM_TOKEN="$CRM_EMULATOR_AMOCRM_TOKEN"
+export CRM_TEST_SALESMAN_LOGIN="$CRM_EMULATOR_SALESMAN_LOGIN"
+export CRM_TEST_SALESMAN_API_KEY="$CRM_EMULATOR_SALESMAN_API_KEY"
 as_run_user "$PG_REGRESS" \
 	--temp-instance="$WORKDIR/regress/tmp_check" \
 	--inputdir="$WORKDIR/regress" --outputdir="$WORKDIR/regress" \
@@ -76,6 +87,7 @@ fi
 
 # 3. no secret anywhere: test outputs, the server log, the emulator log
 leaks=$(grep -rlF -e "$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" -e "$CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN" \
+	-e "$CRM_EMULATOR_AMOCRM_TOKEN" -e "$CRM_EMULATOR_SALESMAN_API_KEY" \
 	"$WORKDIR/regress/results" "$WORKDIR/regress/tmp_check/log" "$WORKDIR/emulator.log" \
 	"$WORKDIR/regress/run.log" 2>/dev/null || true)
 if [ -z "$leaks" ]; then

@@ -43,6 +43,7 @@
 }
 static const CrmPaging amo_paging = AMO_PAGING(250);
 static const CrmPaging amo_events_paging = AMO_PAGING(100);
+static const CrmPaging amo_fields_paging = AMO_PAGING(50);
 
 /* ---- filters, spelled as the docs spell them ---- */
 
@@ -69,7 +70,7 @@ static const CrmColumn amo_deals_columns[] = {
 	{"pipeline_id", "bigint", 0, "ID of the pipeline the deal is in."},
 	{"loss_reason_id", "bigint", 0, "ID of the reason the deal was lost."},
 	{"loss_reason_name", "text", RO, "Name of the reason the deal was lost (read with with=loss_reason).",
-	"_embedded.loss_reason.name", .request_option = "loss_reason"},
+	"_embedded.loss_reason.0.name", .request_option = "loss_reason"},
 	{"source_id", "bigint", RO, "ID of the source of the deal (read with with=source_id).",
 	.request_option = "source_id"},
 	{"created_by", "bigint", RO, "ID of the user who created the deal."},
@@ -537,6 +538,7 @@ static const CrmEntity amo_entities[] = {
 		.list_path = "/api/v4/leads/loss_reasons",
 		.item_path = "/api/v4/leads/loss_reasons/{id}",
 		.key = "id",
+		.paging = &amo_paging,
 		.rows_path = "_embedded.loss_reasons",
 		.default_rows = 10,
 		.columns = amo_loss_reasons_columns,
@@ -619,7 +621,7 @@ static const CrmEntity amo_entities[] = {
 		.name = "custom_fields",
 		.description = "the additional fields of deals, contacts and companies, with their types and values to choose from.",
 		.list_path = "/api/v4/{entity_type}/custom_fields",
-		.paging = &amo_paging,
+		.paging = &amo_fields_paging,
 		.rows_path = "_embedded.custom_fields",
 		.default_rows = 30,
 		.columns = amo_custom_fields_columns,
@@ -721,11 +723,15 @@ amo_classify(const CrmEntity *entity, CrmAnswer *answer)
 		{
 			json_t	   *e = json_array_get(errors, j);
 
-			appendStringInfo(&words, "%sitem %s: %s: %s",
-							 words.len ? "; " : "",
-							 json_is_string(request_id) ? json_string_value(request_id) :
-							 json_is_integer(request_id) ?
-							 psprintf("%" JSON_INTEGER_FORMAT, json_integer_value(request_id)) : "?",
+			if (json_is_string(request_id))
+				appendStringInfo(&words, "%sitem %s", words.len ? "; " : "",
+								 json_string_value(request_id));
+			else if (json_is_integer(request_id))
+				appendStringInfo(&words, "%sitem %" JSON_INTEGER_FORMAT,
+								 words.len ? "; " : "", json_integer_value(request_id));
+			appendStringInfo(&words, "%s%s: %s",
+							 json_is_string(request_id) || json_is_integer(request_id) ?
+							 ", " : words.len ? "; " : "",
 							 json_string_value(json_object_get(e, "path")) ?
 							 json_string_value(json_object_get(e, "path")) : "?",
 							 json_string_value(json_object_get(e, "detail")) ?

@@ -85,6 +85,7 @@ class Request:
             except (ValueError, UnicodeDecodeError):
                 pass
         self.base_path = ""                 # its /__fault/<spec> prefix
+        self.arrived = None                 # Unix seconds, set by the server
         self.auth_scheme = None             # e.g. "x-api-token", "bearer"
         self.principal = None               # provider's idea of the caller
 
@@ -368,6 +369,9 @@ class Emulator:
         with self.lock:
             self.seq += 1
             self.log.append({
+                # when the request arrived, Unix seconds: rate and backoff
+                # tests measure the client's pace with it
+                "at": req.arrived,
                 "seq": self.seq,
                 "method": req.method,
                 "path": req.path,
@@ -699,6 +703,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         emu = self.emulator
         started = time.monotonic()
+        arrived = round(time.time(), 6)
         split = urllib.parse.urlsplit(self.path)
         path, raw_query = split.path or "/", split.query
         method = self.command
@@ -721,6 +726,7 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         req = Request(method, path, raw_query, self.headers, body)
+        req.arrived = arrived
         req.base_path = full_path[:len(full_path) - len(path)] \
             if fault is not None else ""
         try:
