@@ -1,9 +1,11 @@
--- crm_fdw showcase: Pipedrive (the bundled emulator) as foreign tables.
+-- crm_fdw showcase: Pipedrive and amoCRM (the bundled emulator, its data
+-- ending today) as foreign tables.
 -- (ECHO all shows statements as written: :'token' stays unexpanded)
 \set ECHO all
 \pset footer off
 \getenv url CRM_EMULATOR_URL
 \getenv token CRM_TOKEN
+\getenv amo_token CRM_AMO_TOKEN
 
 CREATE EXTENSION crm_fdw;
 CREATE SERVER pipedrive FOREIGN DATA WRAPPER crm_fdw
@@ -15,13 +17,14 @@ IMPORT FOREIGN SCHEMA pipedrive FROM SERVER pipedrive INTO crm;
 -- one deal by id: one request, GET /api/v2/deals/7
 SELECT id, title, value, currency, status, update_time FROM crm.deals WHERE id = 7;
 
--- a date window becomes updated_since / updated_until; EXPLAIN shows the request
+-- a date window becomes updated_since; EXPLAIN shows the request
 EXPLAIN (VERBOSE, COSTS OFF)
-SELECT id, title, value FROM crm.deals
- WHERE update_time >= '2026-03-01' AND update_time < '2026-03-08';
-SELECT id, title, value, status, update_time FROM crm.deals
- WHERE update_time >= '2026-03-01' AND update_time < '2026-03-08'
- ORDER BY update_time LIMIT 10;
+SELECT id, title, value FROM crm.deals WHERE update_time >= now() - interval '7 days';
+-- the open deals changed this week, by stage
+SELECT s.name AS stage, count(*) AS deals, sum(d.value) AS value
+  FROM crm.deals d JOIN crm.stages s ON s.id = d.stage_id
+ WHERE d.update_time >= now() - interval '7 days' AND d.status = 'open'
+ GROUP BY s.name, s.order_nr ORDER BY s.order_nr;
 
 -- join CRM data with a local table: sales targets per pipeline
 CREATE TABLE targets (pipeline_id bigint PRIMARY KEY, target numeric);
@@ -33,6 +36,22 @@ SELECT p.name AS pipeline, count(*) AS won_deals, sum(d.value) AS won_value, t.t
   JOIN targets t ON t.pipeline_id = d.pipeline_id
  WHERE d.status = 'won'
  GROUP BY p.name, t.target ORDER BY p.name;
+
+-- amoCRM: deals with their stage and pipeline names, a lead's notes
+CREATE SERVER amocrm FOREIGN DATA WRAPPER crm_fdw
+  OPTIONS (provider 'amocrm', url :'url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER amocrm OPTIONS (access_token :'amo_token');
+CREATE SCHEMA amo;
+IMPORT FOREIGN SCHEMA amocrm FROM SERVER amocrm INTO amo;
+SELECT s.pipeline_name, s.name AS stage, count(*) AS deals, sum(d.price) AS budget
+  FROM amo.deals d
+  JOIN amo.stages s ON s.id = d.status_id AND s.pipeline_id = d.pipeline_id
+ WHERE d.updated_at >= now() - interval '30 days'
+ GROUP BY s.pipeline_name, s.pipeline_sort, s.name, s.sort
+ ORDER BY s.pipeline_sort, s.sort;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT note_type, text FROM amo.notes WHERE entity_type = 'leads' AND entity_id = 1000001;
+SELECT note_type, text FROM amo.notes WHERE entity_type = 'leads' AND entity_id = 1000001;
 
 -- what it cost: requests, pages and rows per scan, and for the session
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
