@@ -330,7 +330,9 @@ class SalesmanProvider(Provider):
 
     # -- dump --
 
-    def dump(self, entity):
+    def dump(self, entity, host=None):
+        """Rows as stored (database column names); ``host`` is unused: no
+        SalesMan row carries an absolute link."""
         s = self.store
         tables = {"users": s.users, "clients": s.clients,
                   "persons": s.persons, "deals": s.deals, "tasks": s.tasks,

@@ -379,6 +379,8 @@ class TestAnchor(unittest.TestCase):
         health = json.loads(emu.control("GET", "/__emulator/health", "",
                                         b"").body)
         self.assertEqual(health["anchor"], "now")
+        self.assertEqual(health["providers"],
+                         ["pipedrive", "amocrm", "salesman"])
         self.assertEqual(health["shift_days"]["pipedrive"],
                          emu.providers[0].shift // 86400)
         plain = json.loads(self.emulator(None).control(
