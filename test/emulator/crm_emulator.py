@@ -7,9 +7,9 @@ This file owns everything that is not about one vendor's API:
   --quiet``),
 * the HTTP/1.1 keep-alive server (``ThreadingHTTPServer``),
 * dispatch of a request to the provider that owns its path prefix
-  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM: ``/api/v4/``; SalesMan
-  ``/developer/v3/`` can be added later as a sibling module listed in
-  ``PROVIDER_MODULES`` without touching the others),
+  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM: ``/api/v4/``; SalesMan:
+  ``/developer/v3/``; each a sibling module listed in ``PROVIDER_MODULES``,
+  added without touching the others),
 * the request log, stateless (``/__fault/<spec>/...``) and stateful
   (``/__emulator/faults``) fault injection, the per-token rolling-window rate
   limiter with a daily budget, and the ``/__emulator/...`` control API.
@@ -145,12 +145,14 @@ class Provider:
         self.anchor = None              # --anchor: None, "now" or seconds
         self.shift = 0                  # seconds the last reset moved data
 
-    def time_shift(self, latest):
+    def time_shift(self, latest, tz=None):
         """Seconds (whole days) to add to every generated time so that
-        ``latest``, the dataset's latest generated time, falls on the
-        anchor's UTC day; 0 without ``--anchor``.  Call it from ``reset``.
+        ``latest``, the dataset's latest generated time (Unix seconds),
+        falls on the anchor's UTC day, or on its day in ``tz`` for a
+        provider whose data is an account's wall time; 0 without
+        ``--anchor``.  Call it from ``reset``.
         """
-        self.shift = provider_kit.anchor_shift(latest, self.anchor)
+        self.shift = provider_kit.anchor_shift(latest, self.anchor, tz)
         return self.shift
 
     # data
@@ -908,7 +910,7 @@ def write_port_file(path, port):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="CRM API emulator for crm_fdw tests (Pipedrive, "
-                    "amoCRM).")
+                    "amoCRM, SalesMan CRM).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0,
                         help="0 picks a free port (default)")

@@ -6,6 +6,7 @@ anchor-time shift (exercised through the Pipedrive provider).
 """
 
 import calendar
+import datetime
 import http.client
 import json
 import os
@@ -350,6 +351,17 @@ class TestAnchor(unittest.TestCase):
             latest, calendar.timegm((2026, 7, 2, 0, 0, 1))), 2 * 86400)
         self.assertEqual(provider_kit.anchor_shift(
             latest, calendar.timegm((2026, 6, 29, 23, 0, 0))), -86400)
+        # days counted in an account's zone (UTC+3): 22:30 UTC is already
+        # the next day there
+        moscow = datetime.timezone(datetime.timedelta(hours=3))
+        late = calendar.timegm((2027, 3, 10, 22, 30, 0))
+        wall_end = calendar.timegm((2026, 6, 30, 20, 59, 59))
+        self.assertEqual(provider_kit.anchor_shift(wall_end, late) // 86400,
+                         253)
+        self.assertEqual(provider_kit.anchor_shift(
+            wall_end, late, moscow) // 86400, 254)
+        self.assertEqual(provider_kit.anchor_shift(wall_end, None, moscow),
+                         0)
 
     def test_every_time_moves_by_whole_days(self):
         plain = self.emulator(None)
