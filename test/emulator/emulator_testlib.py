@@ -2,7 +2,8 @@
 
 ``Client`` is a keep-alive HTTP client; ``ServerCase`` serves one
 in-process emulator per test class on an ephemeral port and resets it
-before each test.  The tokens below are what the tests' emulators accept.
+before each test.  The tokens below are what the tests' emulators accept
+(Pipedrive's, amoCRM's and SalesMan's).
 """
 
 import http.client
@@ -25,9 +26,13 @@ import pipedrive                                        # noqa: E402
 API_TOKEN = "test-api-token-s3cr3t"
 OAUTH_TOKEN = "test-oauth-token-s3cr3t"
 AMOCRM_TOKEN = "test-amocrm-token-s3cr3t"
+SALESMAN_API_KEY = "test-salesman-key-s3cr3t"
+SALESMAN_LOGIN = "admin@example.com"
 ENV = {"CRM_EMULATOR_PIPEDRIVE_API_TOKEN": API_TOKEN,
        "CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN": OAUTH_TOKEN,
-       "CRM_EMULATOR_AMOCRM_TOKEN": AMOCRM_TOKEN}
+       "CRM_EMULATOR_AMOCRM_TOKEN": AMOCRM_TOKEN,
+       "CRM_EMULATOR_SALESMAN_API_KEY": SALESMAN_API_KEY,
+       "CRM_EMULATOR_SALESMAN_LOGIN": SALESMAN_LOGIN}
 AUTH = {"x-api-token": API_TOKEN}
 AMOCRM_AUTH = {"Authorization": "Bearer " + AMOCRM_TOKEN}
 with open(os.path.join(HERE, "pipedrive_schemas.json"),
@@ -103,13 +108,15 @@ class ServerCase(unittest.TestCase):
     """One in-process emulator shared by a test class; reset per test.
 
     ``provider`` names the provider whose rows ``dump`` reads and whose
-    credentials the client sends (``auth_headers``).
+    credentials the client sends (``auth_headers``); ``client_class`` is
+    the client the class talks through.
     """
 
     scale = None
     anchor = None
     provider = "pipedrive"
     auth_headers = AUTH
+    client_class = Client
 
     @classmethod
     def setUpClass(cls):
@@ -121,7 +128,7 @@ class ServerCase(unittest.TestCase):
                                       kwargs={"poll_interval": 0.05},
                                       daemon=True)
         cls.thread.start()
-        cls.c = Client(cls.port, cls.auth_headers)
+        cls.c = cls.client_class(cls.port, cls.auth_headers)
 
     @classmethod
     def tearDownClass(cls):

@@ -13,11 +13,9 @@ emulated").
 """
 
 import datetime
-import http.client
 import json
 import os
 import sys
-import threading
 import unittest
 import urllib.parse
 
@@ -27,13 +25,13 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import crm_emulator                                     # noqa: E402
+import emulator_testlib                                 # noqa: E402
 import salesman_data                                    # noqa: E402
 import salesman_php                                     # noqa: E402
 
-API_KEY = "test-salesman-key-s3cr3t"
-LOGIN = "admin@example.com"
-ENV = {"CRM_EMULATOR_SALESMAN_API_KEY": API_KEY,
-       "CRM_EMULATOR_SALESMAN_LOGIN": LOGIN}
+API_KEY = emulator_testlib.SALESMAN_API_KEY
+LOGIN = emulator_testlib.SALESMAN_LOGIN
+ENV = emulator_testlib.ENV
 JSON_TYPE = "application/json; charset=utf-8"
 # 2026-03-15 09:00 UTC = 12:00 in Moscow
 PINNED_UTC = datetime.datetime(2026, 3, 15, 9, 0, 0,
@@ -42,26 +40,9 @@ TODAY = "2026-03-15"
 WHOLE = {"dateStart": "2024-01-01", "dateEnd": "2027-12-31"}
 
 
-class Client:
-    """A keep-alive HTTP client for one emulator."""
-
-    def __init__(self, port):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-
-    def raw(self, method, path, body=b"", headers=None):
-        try:
-            self.conn.request(method, path, body=body, headers=headers or {})
-            resp = self.conn.getresponse()
-            data = resp.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                   timeout=10)
-            raise
-        if resp.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-        return resp.status, resp, data
+class Client(emulator_testlib.Client):
+    """The shared client, plus SalesMan requests and a control call that
+    answers its status instead of asserting it."""
 
     def sm_raw(self, path, params=None, headers=None, method="POST",
                login=LOGIN, key=API_KEY):
@@ -87,48 +68,27 @@ class Client:
         status, _, data = self.raw(method, "/__emulator/" + path, payload)
         return status, json.loads(data.decode("utf-8")) if data else None
 
-    def close(self):
-        self.conn.close()
 
+class SalesmanCase(emulator_testlib.ServerCase):
+    """One in-process emulator shared by a test class, reset before each
+    test with the account clock pinned to PINNED_UTC."""
 
-class SalesmanCase(unittest.TestCase):
-    """One in-process emulator shared by a test class; reset per test."""
-
-    scale = None
+    provider = "salesman"
+    auth_headers = {}               # SalesMan's credentials go per request
+    client_class = Client
 
     @classmethod
     def setUpClass(cls):
-        cls.emu = crm_emulator.Emulator(seed=42, scale=cls.scale, quiet=True,
-                                        env=ENV)
-        cls.provider = next(p for p in cls.emu.providers
-                            if p.name == "salesman")
-        cls.server = crm_emulator.make_server(cls.emu)
-        cls.port = cls.server.server_address[1]
-        cls.thread = threading.Thread(target=cls.server.serve_forever,
-                                      kwargs={"poll_interval": 0.05},
-                                      daemon=True)
-        cls.thread.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
+        super().setUpClass()
+        cls.account = next(p for p in cls.emu.providers
+                           if p.name == "salesman")
 
     def setUp(self):
         self.emu.reset()
-        self.provider.fixed_now = PINNED_UTC
-        self.c = Client(self.port)
-
-    def tearDown(self):
-        self.c.close()
+        self.account.fixed_now = PINNED_UTC
 
     def sm(self, path, params=None, **kw):
         return self.c.sm(path, params, **kw)
-
-    def dump(self, entity):
-        status, rows = self.c.control("GET", "dump/salesman/" + entity)
-        self.assertEqual(status, 200)
-        return rows
 
     def history_of(self, **params):
         params = dict(WHOLE, **params)
