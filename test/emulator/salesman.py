@@ -33,6 +33,7 @@ import json
 import urllib.parse
 from http import HTTPStatus
 
+import provider_kit
 import salesman_data as data
 import salesman_php as php
 from crm_emulator import Provider, Response
@@ -188,7 +189,7 @@ class Ctx:
         self.config = config
         self.method = method
         self.clock = data.Clock(config.get("salesman_timezone"),
-                                provider.fixed_now)
+                                provider.fixed_now, provider.clock_shift)
 
     def p(self, name):
         return self.params.get(name)
@@ -320,10 +321,24 @@ class SalesmanProvider(Provider):
         self.default_login = env.get("CRM_EMULATOR_SALESMAN_LOGIN",
                                      "admin@example.com")
         self.fixed_now = None       # tests may pin the clock (aware UTC)
+        self.clock_shift = 0        # seconds the account clock runs ahead
         self.store = None
 
     def reset(self):
-        self.store = data.generate(self.seed, self.scale)
+        """Generate the account.  Under --anchor its days move so that the
+        latest generated day, 2026-06-30 (wall time), becomes the anchor's
+        day in the account's zone, and its clock runs the whole days off
+        the wall clock that make "today" the anchor's day (none for
+        ``now``).  Every reset restores the default zone, so that is the
+        zone both are counted in."""
+        zone = data.account_zone(data.DEFAULT_TIMEZONE)
+        latest = data.unix_of_wall(data.DATA_END, zone)
+        shift = self.time_shift(latest, zone)
+        self.clock_shift = 0
+        if self.anchor not in (None, "now"):
+            self.clock_shift = provider_kit.anchor_shift(
+                provider_kit.now(), self.anchor, zone)
+        self.store = data.generate(self.seed, self.scale, shift)
         admin = self.store.users.get(1)
         if admin is not None:
             admin["login"] = admin["email"] = self.default_login

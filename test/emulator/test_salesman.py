@@ -15,6 +15,7 @@ emulated").
 import datetime
 import json
 import os
+import re
 import sys
 import unittest
 import urllib.parse
@@ -850,6 +851,100 @@ class CoreTest(SalesmanCase):
         self.assertEqual(sum(1 for r in rows if r["clid"] == 1), 205)
         self.assertEqual(len(provider.dump("clients")), 3)
         self.assertEqual(len(provider.dump("deals")), 200)  # Pipedrive's key
+
+        self.assertEqual(len(emu.providers[0].dump("deals")), 7)
+        scaled = crm_emulator.Emulator(seed=7, quiet=True, env=ENV, scale={
+            "deal": 5, "salesman.user": 7})
+        provider = next(p for p in scaled.providers if p.name == "salesman")
+        self.assertEqual(len(provider.dump("deals")), 5)
+        self.assertEqual(len(provider.dump("users")), 7)
+        self.assertEqual(len(scaled.providers[0].dump("deals")), 1200)
+
+
+# --------------------------------------------------------------------------
+# --anchor
+# --------------------------------------------------------------------------
+
+SQL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+SQL_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def moved(value, days):
+    """A stored row with every datetime and date moved by ``days``; the
+    zero datetime and times of day stay."""
+    if isinstance(value, dict):
+        return {k: moved(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [moved(v, days) for v in value]
+    if isinstance(value, str) and not value.startswith("0000"):
+        for pattern, fmt in ((SQL_TIME, "%Y-%m-%d %H:%M:%S"),
+                             (SQL_DATE, "%Y-%m-%d")):
+            if pattern.fullmatch(value):
+                t = datetime.datetime.strptime(value, fmt)
+                return (t + datetime.timedelta(days=days)).strftime(fmt)
+    return value
+
+
+class AnchorTest(SalesmanCase):
+    """--anchor 2027-03-10: the data and the account's "today" move."""
+
+    anchor = "2027-03-10"
+
+    def setUp(self):
+        self.emu.reset()                # the clock is not pinned here
+
+    def test_every_generated_date_moves_by_whole_days(self):
+        plain = crm_emulator.Emulator(seed=42, quiet=True, env=ENV)
+        days = (datetime.date(2027, 3, 10) - datetime.date(2026, 6, 30)).days
+        self.assertEqual(self.account.shift, days * 86400)
+        # a date anchor moves every provider by the same days
+        self.assertEqual(self.emu.providers[0].shift, self.account.shift)
+        before = next(p for p in plain.providers if p.name == "salesman")
+        for entity in ("clients", "persons", "deals", "tasks", "history"):
+            self.assertEqual(moved(before.dump(entity), days),
+                             self.dump(entity), entity)
+        history = self.dump("history")
+        self.assertEqual(max(r["datum"] for r in history)[:10], "2027-03-10")
+        self.assertIn("0000-00-00 00:00:00", [r["datum"] for r in history])
+        health = self.control("GET", "/__emulator/health")
+        self.assertEqual(health["shift_days"]["salesman"], days)
+
+    def test_today_is_the_anchor_day(self):
+        latest = [r for r in self.dump("history")
+                  if r["datum"].startswith("2027-03-10")]
+        self.assertTrue(latest)
+        today = self.sm("history/list", {})["data"]
+        self.assertEqual(sorted(r["cid"] for r in today),
+                         sorted(r["cid"] for r in latest))
+        cid = self.sm("history/add", {"clid": 1, "content": "now"})["data"]
+        self.assertEqual(self.sm("history/info", {"cid": cid})["data"][
+            "datum"][:10], "2027-03-10")
+        self.assertIn(cid, [r["cid"] for r in
+                            self.sm("history/list", {})["data"]])
+        # a pinned clock still wins
+        self.account.fixed_now = PINNED_UTC
+        self.assertTrue(all(r["datum"].startswith(TODAY) for r in
+                            self.sm("history/list", {})["data"]))
+
+
+class AnchorNowTest(SalesmanCase):
+    """--anchor now: the latest generated day is the account's today."""
+
+    anchor = "now"
+
+    def setUp(self):
+        self.emu.reset()
+
+    def test_latest_day_is_today(self):
+        zone = salesman_data.account_zone(salesman_data.DEFAULT_TIMEZONE)
+        days = {datetime.datetime.now(zone).strftime("%Y-%m-%d")}
+        latest = max(r["datum"] for r in self.dump("history"))[:10]
+        today = self.sm("history/list", {})
+        days.add(datetime.datetime.now(zone).strftime("%Y-%m-%d"))
+        self.assertIn(latest, days)     # (midnight may pass meanwhile)
+        self.assertTrue(today and all(r["datum"].startswith(latest)
+                                      for r in today["data"]))
+        self.assertEqual(self.account.clock_shift, 0)
 
 
 if __name__ == "__main__":
