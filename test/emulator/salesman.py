@@ -239,18 +239,10 @@ class Ctx:
         return u["title"] if u else ""
 
     def client_title(self, clid):
-        clid = php.php_int(clid)
-        if clid <= 0:
-            return ""
-        c = self.store.clients.get(clid)
-        return c["title"] if c and c["title"] else "--не найден--"
+        return linked_title(self.store.clients, clid)
 
     def deal_title(self, did):
-        did = php.php_int(did)
-        if did <= 0:
-            return ""
-        d = self.store.deals.get(did)
-        return d["title"] if d and d["title"] else "--не найден--"
+        return linked_title(self.store.deals, did)
 
     def person_short(self, pid):
         """current_person: first two words, None if missing, "" for 0."""
@@ -292,6 +284,16 @@ class Ctx:
         if client is not None:
             client["last_hist"] = self.clock.now_text()
         return row["cid"]
+
+
+def linked_title(table, row_id):
+    """The title a row shows for a linked client or deal: "" for none (0),
+    "--не найден--" for one that is gone or has no title."""
+    row_id = php.php_int(row_id)
+    if row_id <= 0:
+        return ""
+    row = table.get(row_id)
+    return row["title"] if row and row["title"] else "--не найден--"
 
 
 class HistoryError(Exception):
