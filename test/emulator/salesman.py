@@ -71,41 +71,6 @@ def error(code, text):
 # Parameters and credentials
 # --------------------------------------------------------------------------
 
-def _parse_php_query(text, into):
-    """PHP's parsing of a query string or form body into ``into``:
-    ``a[]=1`` appends, ``a[k]=1`` nests; later plain keys win."""
-    for part in text.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        name = urllib.parse.unquote_plus(name)
-        value = urllib.parse.unquote_plus(value)
-        base, bracket, rest = name.partition("[")
-        if not base:
-            continue
-        if not bracket:
-            into[base] = value
-            continue
-        key = rest.split("]", 1)[0]
-        holder = into.get(base)
-        if not isinstance(holder, dict):
-            holder = {}
-            into[base] = holder
-        if key == "":
-            key = len([k for k in holder if isinstance(k, int)])
-        holder[key] = value
-
-
-def _listify(value):
-    """PHP arrays with keys 0..n-1 become lists (as json_decode makes)."""
-    if isinstance(value, dict):
-        keys = list(value)
-        if keys == list(range(len(keys))):
-            return [_listify(value[k]) for k in keys]
-        return {str(k): _listify(v) for k, v in value.items()}
-    return value
-
-
 def read_request(req):
     """(params, apikey, login, scheme) as index.php reads them."""
     names = {}
@@ -122,13 +87,13 @@ def read_request(req):
         scheme = "apikey" if apikey is not None else None
     else:
         raw = {}
-        _parse_php_query(req.raw_query, raw)
+        php.parse_str(req.raw_query, raw)
         ctype = (req.content_type or "").split(";")[0].strip().lower()
         if req.method == "POST" and req.body and \
                 ctype == "application/x-www-form-urlencoded":
-            _parse_php_query(req.body.decode("utf-8", "replace"), raw)
-        params = {k: (php.cleaner(v) if isinstance(v, str) else _listify(v))
-                  for k, v in raw.items()}
+            php.parse_str(req.body.decode("utf-8", "replace"), raw)
+        params = {k: (php.cleaner(v) if isinstance(v, str)
+                      else php.array_value(v)) for k, v in raw.items()}
         apikey, login = params.get("apikey"), params.get("login")
         scheme = "query" if apikey is not None else None
     if apikey is None and params.get("apikey") is not None:
@@ -161,15 +126,6 @@ def redact_body(req):
             changed = True
     if changed:
         req.body = "&".join(parts).encode("utf-8")
-
-
-def sql_equal(a, b):
-    """String equality under MariaDB's case-insensitive PAD SPACE
-    collation."""
-    if a is None or b is None:
-        return False
-    return php.php_str(a).rstrip(" ").casefold() == \
-        php.php_str(b).rstrip(" ").casefold()
 
 
 # --------------------------------------------------------------------------
@@ -220,7 +176,7 @@ class Ctx:
         if not php.php_truthy(login):
             return 0
         for u in self.store.users.values():
-            if sql_equal(u["login"], login):
+            if php.sql_equal(u["login"], login):
                 return u["iduser"]
         return 0
 
@@ -383,7 +339,7 @@ class SalesmanProvider(Provider):
         if login is None:
             return None
         for u in self.store.users.values():
-            if sql_equal(u["login"], login):
+            if php.sql_equal(u["login"], login):
                 return u
         return None
 
@@ -392,7 +348,7 @@ class SalesmanProvider(Provider):
         req.salesman_params = params
         redact_body(req)
         user = None
-        if apikey is not None and sql_equal(apikey, self.api_key):
+        if apikey is not None and php.sql_equal(apikey, self.api_key):
             user = self.find_user(login)
         return scheme, (user["iduser"] if user else None)
 

@@ -1364,8 +1364,8 @@ def user_info(ctx):
         match = [u for u in users if u["uid"] is not None
                  and u["uid"] == php.php_str(p.get("uid"))]
     elif not php.php_blank(p.get("user")):
-        from salesman import sql_equal
-        match = [u for u in users if sql_equal(u["login"], p.get("user"))]
+        match = [u for u in users
+                 if php.sql_equal(u["login"], p.get("user"))]
     elif php.php_int(p.get("iduser")) > 0:
         match = [u for u in users if u["iduser"] == php.php_int(
             p.get("iduser"))]
