@@ -6,12 +6,14 @@ before each test.  The tokens below are what the tests' emulators accept
 (Pipedrive's, amoCRM's and SalesMan's).
 """
 
+import calendar
 import http.client
 import json
 import os
 import re
 import sys
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -40,6 +42,27 @@ with open(os.path.join(HERE, "pipedrive_schemas.json"),
     SCHEMAS = json.load(_f)["operations"]
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 V1_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+DATE_ONLY = re.compile(r"\d{4}-\d\d-\d\d$")
+
+
+def shifted(value, days):
+    """A rendered or stored value with every timestamp and date moved by
+    ``days`` (what --anchor does); MariaDB's zero datetime
+    ``0000-00-00 00:00:00`` is no time and stays."""
+    if isinstance(value, dict):
+        return {k: shifted(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shifted(v, days) for v in value]
+    if isinstance(value, str) and not value.startswith("0000-"):
+        for pattern, fmt in ((RFC3339_Z, "%Y-%m-%dT%H:%M:%SZ"),
+                             (RFC3339_MS, "%Y-%m-%dT%H:%M:%S.000Z"),
+                             (V1_TIME, "%Y-%m-%d %H:%M:%S"),
+                             (DATE_ONLY, "%Y-%m-%d")):
+            if pattern.fullmatch(value):
+                t = calendar.timegm(time.strptime(value, fmt))
+                return time.strftime(fmt, time.gmtime(t + days * 86400))
+    return value
 
 
 class Client:

@@ -117,6 +117,16 @@ def listed(ctx, compute):
     return cache[key]
 
 
+def list_page(ctx, compute, start, render):
+    """A history or task list answer: the page of up to 200 rows from
+    ``start`` of the rows ``compute`` lists, rendered; ``[]`` past the
+    end."""
+    rows = listed(ctx, compute)[start:start + PAGE]
+    if not rows:
+        return []
+    return {"data": [render(ctx, r) for r in rows]}
+
+
 def day_range(lo, hi):
     """A test for ``DATE(column) BETWEEN lo AND hi`` on stored text: the
     column's day at midnight against two datetimes."""
@@ -492,11 +502,8 @@ def history_list(ctx):
             return False
         return True
 
-    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
-    rows = rows[start:start + PAGE]
-    if not rows:
-        return []
-    return {"data": [render_history(ctx, r) for r in rows]}
+    return list_page(ctx, lambda: sort_rows(select(), column, desc), start,
+                     render_history)
 
 
 def history_info(ctx):
@@ -594,11 +601,8 @@ def task_list(ctx):
             return False
         return True
 
-    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
-    rows = rows[start:start + PAGE]
-    if not rows:
-        return []
-    return {"data": [render_task(ctx, r) for r in rows]}
+    return list_page(ctx, lambda: sort_rows(select(), column, desc), start,
+                     render_task)
 
 
 def task_info(ctx):

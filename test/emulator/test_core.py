@@ -19,12 +19,10 @@ import tempfile
 import time
 import unittest
 
-from emulator_testlib import (API_TOKEN, ENV, HERE, OAUTH_TOKEN, RFC3339_Z,
-                              V1_TIME, Client, ServerCase, crm_emulator)
+from emulator_testlib import (API_TOKEN, ENV, HERE, OAUTH_TOKEN, Client,
+                              ServerCase, crm_emulator, shifted)
 import provider_kit
 
-DATE_ONLY = re.compile(r"\d{4}-\d\d-\d\d$")
-RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 
 
 class TestLogAndControl(ServerCase):
@@ -304,23 +302,6 @@ class TestCommandLine(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn(b"unicorns", proc.stderr)
 
-
-
-def shifted(value, days):
-    """A rendered value with every timestamp and date moved by ``days``."""
-    if isinstance(value, dict):
-        return {k: shifted(v, days) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shifted(v, days) for v in value]
-    if isinstance(value, str):
-        for pattern, fmt in ((RFC3339_Z, "%Y-%m-%dT%H:%M:%SZ"),
-                             (RFC3339_MS, "%Y-%m-%dT%H:%M:%S.000Z"),
-                             (V1_TIME, "%Y-%m-%d %H:%M:%S"),
-                             (DATE_ONLY, "%Y-%m-%d")):
-            if pattern.fullmatch(value):
-                t = calendar.timegm(time.strptime(value, fmt))
-                return time.strftime(fmt, time.gmtime(t + days * 86400))
-    return value
 
 
 class TestAnchor(unittest.TestCase):

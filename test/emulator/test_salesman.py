@@ -15,7 +15,6 @@ emulated").
 import datetime
 import json
 import os
-import re
 import sys
 import unittest
 import urllib.parse
@@ -865,26 +864,6 @@ class CoreTest(SalesmanCase):
 # --anchor
 # --------------------------------------------------------------------------
 
-SQL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
-SQL_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-
-
-def moved(value, days):
-    """A stored row with every datetime and date moved by ``days``; the
-    zero datetime and times of day stay."""
-    if isinstance(value, dict):
-        return {k: moved(v, days) for k, v in value.items()}
-    if isinstance(value, list):
-        return [moved(v, days) for v in value]
-    if isinstance(value, str) and not value.startswith("0000"):
-        for pattern, fmt in ((SQL_TIME, "%Y-%m-%d %H:%M:%S"),
-                             (SQL_DATE, "%Y-%m-%d")):
-            if pattern.fullmatch(value):
-                t = datetime.datetime.strptime(value, fmt)
-                return (t + datetime.timedelta(days=days)).strftime(fmt)
-    return value
-
-
 class AnchorTest(SalesmanCase):
     """--anchor 2027-03-10: the data and the account's "today" move."""
 
@@ -901,8 +880,9 @@ class AnchorTest(SalesmanCase):
         self.assertEqual(self.emu.providers[0].shift, self.account.shift)
         before = next(p for p in plain.providers if p.name == "salesman")
         for entity in ("clients", "persons", "deals", "tasks", "history"):
-            self.assertEqual(moved(before.dump(entity), days),
-                             self.dump(entity), entity)
+            self.assertEqual(
+                emulator_testlib.shifted(before.dump(entity), days),
+                self.dump(entity), entity)
         history = self.dump("history")
         self.assertEqual(max(r["datum"] for r in history)[:10], "2027-03-10")
         self.assertIn("0000-00-00 00:00:00", [r["datum"] for r in history])
