@@ -303,6 +303,9 @@ BIG_CLIENT = 1
 BIG_CLIENT_HISTORY = 205
 TIE_DATUM = "2025-07-01 12:00:00"   # three history rows share it (unshifted)
 
+# A Russian CRM's own pools (patronymics, Russian word order), not
+# provider_kit's vendor-neutral ones: the rows and README figures depend on
+# them.
 LAST_NAMES = ("Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов",
               "Лебедев", "Новиков", "Морозов", "Волков", "Müller", "O'Neil",
               "Smith", "Фёдоров")
@@ -341,7 +344,13 @@ CLIENT_EXTRAS = {
 
 
 class Table:
-    """Rows of one entity by id, with the next id to assign."""
+    """Rows of one entity by id, with the next id to assign.
+
+    A MariaDB table rather than provider_kit's ``Table``: keyed by its own
+    id column (``cid``, ``clid``, ...) as the dumps show it, ids assigned
+    on ``add`` and never reused, rows really deleted, and ``values`` a
+    snapshot that a delete loop may walk; lists sort per scan (see
+    ``salesman_reads.listed``), not by cached keyset orders."""
 
     def __init__(self, key):
         self.key = key
