@@ -917,7 +917,10 @@ def main(argv=None):
     parser.add_argument("--port-file", help="write the bound port here")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=parse_scale, default={},
-                        help="e.g. deals=1200,activities=1500")
+                        help="row counts, e.g. deals=1200,amocrm.leads=600,"
+                             "salesman.history=1500; a key without a "
+                             "provider prefix sets every provider that has "
+                             "it (README.md lists the keys)")
     parser.add_argument("--anchor", type=anchor_arg, default=None,
                         help="shift generated times by whole days so the "
                              "latest falls on this day: 'now', YYYY-MM-DD "
