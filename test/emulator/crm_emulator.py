@@ -7,9 +7,9 @@ This file owns everything that is not about one vendor's API:
   --quiet``),
 * the HTTP/1.1 keep-alive server (``ThreadingHTTPServer``),
 * dispatch of a request to the provider that owns its path prefix
-  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM: ``/api/v4/``; SalesMan
-  ``/developer/v3/`` can be added later as a sibling module listed in
-  ``PROVIDER_MODULES`` without touching the others),
+  (Pipedrive: ``/api/v1/``, ``/api/v2/``; amoCRM: ``/api/v4/``; SalesMan:
+  ``/developer/v3/``; each a sibling module listed in ``PROVIDER_MODULES``,
+  added without touching the others),
 * the request log, stateless (``/__fault/<spec>/...``) and stateful
   (``/__emulator/faults``) fault injection, the per-token rolling-window rate
   limiter with a daily budget, and the ``/__emulator/...`` control API.
@@ -146,12 +146,14 @@ class Provider:
         self.anchor = None              # --anchor: None, "now" or seconds
         self.shift = 0                  # seconds the last reset moved data
 
-    def time_shift(self, latest):
+    def time_shift(self, latest, tz=None):
         """Seconds (whole days) to add to every generated time so that
-        ``latest``, the dataset's latest generated time, falls on the
-        anchor's UTC day; 0 without ``--anchor``.  Call it from ``reset``.
+        ``latest``, the dataset's latest generated time (Unix seconds),
+        falls on the anchor's UTC day, or on its day in ``tz`` for a
+        provider whose data is an account's wall time; 0 without
+        ``--anchor``.  Call it from ``reset``.
         """
-        self.shift = provider_kit.anchor_shift(latest, self.anchor)
+        self.shift = provider_kit.anchor_shift(latest, self.anchor, tz)
         return self.shift
 
     # data
@@ -914,14 +916,17 @@ def write_port_file(path, port):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="CRM API emulator for crm_fdw tests (Pipedrive, "
-                    "amoCRM).")
+                    "amoCRM, SalesMan CRM).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0,
                         help="0 picks a free port (default)")
     parser.add_argument("--port-file", help="write the bound port here")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=parse_scale, default={},
-                        help="e.g. deals=1200,activities=1500")
+                        help="row counts, e.g. deals=1200,amocrm.leads=600,"
+                             "salesman.history=1500; a key without a "
+                             "provider prefix sets every provider that has "
+                             "it (README.md lists the keys)")
     parser.add_argument("--anchor", type=anchor_arg, default=None,
                         help="shift generated times by whole days so the "
                              "latest falls on this day: 'now', YYYY-MM-DD "

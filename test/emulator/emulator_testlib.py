@@ -2,15 +2,18 @@
 
 ``Client`` is a keep-alive HTTP client; ``ServerCase`` serves one
 in-process emulator per test class on an ephemeral port and resets it
-before each test.  The tokens below are what the tests' emulators accept.
+before each test.  The tokens below are what the tests' emulators accept
+(Pipedrive's, amoCRM's and SalesMan's).
 """
 
+import calendar
 import http.client
 import json
 import os
 import re
 import sys
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -25,9 +28,13 @@ import pipedrive                                        # noqa: E402
 API_TOKEN = "test-api-token-s3cr3t"
 OAUTH_TOKEN = "test-oauth-token-s3cr3t"
 AMOCRM_TOKEN = "test-amocrm-token-s3cr3t"
+SALESMAN_API_KEY = "test-salesman-key-s3cr3t"
+SALESMAN_LOGIN = "admin@example.com"
 ENV = {"CRM_EMULATOR_PIPEDRIVE_API_TOKEN": API_TOKEN,
        "CRM_EMULATOR_PIPEDRIVE_OAUTH_TOKEN": OAUTH_TOKEN,
-       "CRM_EMULATOR_AMOCRM_TOKEN": AMOCRM_TOKEN}
+       "CRM_EMULATOR_AMOCRM_TOKEN": AMOCRM_TOKEN,
+       "CRM_EMULATOR_SALESMAN_API_KEY": SALESMAN_API_KEY,
+       "CRM_EMULATOR_SALESMAN_LOGIN": SALESMAN_LOGIN}
 AUTH = {"x-api-token": API_TOKEN}
 AMOCRM_AUTH = {"Authorization": "Bearer " + AMOCRM_TOKEN}
 with open(os.path.join(HERE, "pipedrive_schemas.json"),
@@ -35,6 +42,27 @@ with open(os.path.join(HERE, "pipedrive_schemas.json"),
     SCHEMAS = json.load(_f)["operations"]
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 V1_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+DATE_ONLY = re.compile(r"\d{4}-\d\d-\d\d$")
+
+
+def shifted(value, days):
+    """A rendered or stored value with every timestamp and date moved by
+    ``days`` (what --anchor does); MariaDB's zero datetime
+    ``0000-00-00 00:00:00`` is no time and stays."""
+    if isinstance(value, dict):
+        return {k: shifted(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shifted(v, days) for v in value]
+    if isinstance(value, str) and not value.startswith("0000-"):
+        for pattern, fmt in ((RFC3339_Z, "%Y-%m-%dT%H:%M:%SZ"),
+                             (RFC3339_MS, "%Y-%m-%dT%H:%M:%S.000Z"),
+                             (V1_TIME, "%Y-%m-%d %H:%M:%S"),
+                             (DATE_ONLY, "%Y-%m-%d")):
+            if pattern.fullmatch(value):
+                t = calendar.timegm(time.strptime(value, fmt))
+                return time.strftime(fmt, time.gmtime(t + days * 86400))
+    return value
 
 
 class Client:
@@ -103,13 +131,15 @@ class ServerCase(unittest.TestCase):
     """One in-process emulator shared by a test class; reset per test.
 
     ``provider`` names the provider whose rows ``dump`` reads and whose
-    credentials the client sends (``auth_headers``).
+    credentials the client sends (``auth_headers``); ``client_class`` is
+    the client the class talks through.
     """
 
     scale = None
     anchor = None
     provider = "pipedrive"
     auth_headers = AUTH
+    client_class = Client
 
     @classmethod
     def setUpClass(cls):
@@ -121,7 +151,7 @@ class ServerCase(unittest.TestCase):
                                       kwargs={"poll_interval": 0.05},
                                       daemon=True)
         cls.thread.start()
-        cls.c = Client(cls.port, cls.auth_headers)
+        cls.c = cls.client_class(cls.port, cls.auth_headers)
 
     @classmethod
     def tearDownClass(cls):

@@ -24,6 +24,7 @@ Standard library only.
 import base64
 import binascii
 import calendar
+import datetime
 import json
 import random
 import re
@@ -184,16 +185,22 @@ def anchor_seconds(anchor):
     return int(anchor)
 
 
-def anchor_shift(latest, anchor):
+def anchor_shift(latest, anchor, tz=None):
     """Seconds (a whole number of days) to add to every generated time so
-    that the UTC day of ``latest`` becomes the UTC day of ``anchor``.
+    that the day of ``latest`` (Unix seconds) becomes the day of ``anchor``.
 
-    ``anchor`` is None (no shift: 0), "now" or Unix seconds.
+    ``anchor`` is None (no shift: 0), "now" or Unix seconds.  Days are UTC
+    days, or calendar days in ``tz`` (a ``datetime.tzinfo``) for a provider
+    whose API speaks the wall time of an account's zone.
     """
     at = anchor_seconds(anchor)
     if at is None:
         return 0
-    return (at - at % DAY) - (latest - latest % DAY)
+    if tz is None:
+        return (at - at % DAY) - (latest - latest % DAY)
+    days = (datetime.datetime.fromtimestamp(at, tz).date() -
+            datetime.datetime.fromtimestamp(latest, tz).date()).days
+    return days * DAY
 
 
 # --------------------------------------------------------------------------

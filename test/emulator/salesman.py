@@ -33,6 +33,7 @@ import json
 import urllib.parse
 from http import HTTPStatus
 
+import provider_kit
 import salesman_data as data
 import salesman_php as php
 from crm_emulator import Provider, Response
@@ -70,41 +71,6 @@ def error(code, text):
 # Parameters and credentials
 # --------------------------------------------------------------------------
 
-def _parse_php_query(text, into):
-    """PHP's parsing of a query string or form body into ``into``:
-    ``a[]=1`` appends, ``a[k]=1`` nests; later plain keys win."""
-    for part in text.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        name = urllib.parse.unquote_plus(name)
-        value = urllib.parse.unquote_plus(value)
-        base, bracket, rest = name.partition("[")
-        if not base:
-            continue
-        if not bracket:
-            into[base] = value
-            continue
-        key = rest.split("]", 1)[0]
-        holder = into.get(base)
-        if not isinstance(holder, dict):
-            holder = {}
-            into[base] = holder
-        if key == "":
-            key = len([k for k in holder if isinstance(k, int)])
-        holder[key] = value
-
-
-def _listify(value):
-    """PHP arrays with keys 0..n-1 become lists (as json_decode makes)."""
-    if isinstance(value, dict):
-        keys = list(value)
-        if keys == list(range(len(keys))):
-            return [_listify(value[k]) for k in keys]
-        return {str(k): _listify(v) for k, v in value.items()}
-    return value
-
-
 def read_request(req):
     """(params, apikey, login, scheme) as index.php reads them."""
     names = {}
@@ -121,13 +87,13 @@ def read_request(req):
         scheme = "apikey" if apikey is not None else None
     else:
         raw = {}
-        _parse_php_query(req.raw_query, raw)
+        php.parse_str(req.raw_query, raw)
         ctype = (req.content_type or "").split(";")[0].strip().lower()
         if req.method == "POST" and req.body and \
                 ctype == "application/x-www-form-urlencoded":
-            _parse_php_query(req.body.decode("utf-8", "replace"), raw)
-        params = {k: (php.cleaner(v) if isinstance(v, str) else _listify(v))
-                  for k, v in raw.items()}
+            php.parse_str(req.body.decode("utf-8", "replace"), raw)
+        params = {k: (php.cleaner(v) if isinstance(v, str)
+                      else php.array_value(v)) for k, v in raw.items()}
         apikey, login = params.get("apikey"), params.get("login")
         scheme = "query" if apikey is not None else None
     if apikey is None and params.get("apikey") is not None:
@@ -162,15 +128,6 @@ def redact_body(req):
         req.body = "&".join(parts).encode("utf-8")
 
 
-def sql_equal(a, b):
-    """String equality under MariaDB's case-insensitive PAD SPACE
-    collation."""
-    if a is None or b is None:
-        return False
-    return php.php_str(a).rstrip(" ").casefold() == \
-        php.php_str(b).rstrip(" ").casefold()
-
-
 # --------------------------------------------------------------------------
 # The per-request context
 # --------------------------------------------------------------------------
@@ -188,7 +145,7 @@ class Ctx:
         self.config = config
         self.method = method
         self.clock = data.Clock(config.get("salesman_timezone"),
-                                provider.fixed_now)
+                                provider.fixed_now, provider.clock_shift)
 
     def p(self, name):
         return self.params.get(name)
@@ -219,7 +176,7 @@ class Ctx:
         if not php.php_truthy(login):
             return 0
         for u in self.store.users.values():
-            if sql_equal(u["login"], login):
+            if php.sql_equal(u["login"], login):
                 return u["iduser"]
         return 0
 
@@ -238,18 +195,10 @@ class Ctx:
         return u["title"] if u else ""
 
     def client_title(self, clid):
-        clid = php.php_int(clid)
-        if clid <= 0:
-            return ""
-        c = self.store.clients.get(clid)
-        return c["title"] if c and c["title"] else "--не найден--"
+        return linked_title(self.store.clients, clid)
 
     def deal_title(self, did):
-        did = php.php_int(did)
-        if did <= 0:
-            return ""
-        d = self.store.deals.get(did)
-        return d["title"] if d and d["title"] else "--не найден--"
+        return linked_title(self.store.deals, did)
 
     def person_short(self, pid):
         """current_person: first two words, None if missing, "" for 0."""
@@ -293,6 +242,16 @@ class Ctx:
         return row["cid"]
 
 
+def linked_title(table, row_id):
+    """The title a row shows for a linked client or deal: "" for none (0),
+    "--не найден--" for one that is gone or has no title."""
+    row_id = php.php_int(row_id)
+    if row_id <= 0:
+        return ""
+    row = table.get(row_id)
+    return row["title"] if row and row["title"] else "--не найден--"
+
+
 class HistoryError(Exception):
     """A history row could not be written (MariaDB error 1298)."""
 
@@ -320,17 +279,33 @@ class SalesmanProvider(Provider):
         self.default_login = env.get("CRM_EMULATOR_SALESMAN_LOGIN",
                                      "admin@example.com")
         self.fixed_now = None       # tests may pin the clock (aware UTC)
+        self.clock_shift = 0        # seconds the account clock runs ahead
         self.store = None
 
     def reset(self):
-        self.store = data.generate(self.seed, self.scale)
+        """Generate the account.  Under --anchor its days move so that the
+        latest generated day, 2026-06-30 (wall time), becomes the anchor's
+        day in the account's zone, and its clock runs the whole days off
+        the wall clock that make "today" the anchor's day (none for
+        ``now``).  Every reset restores the default zone, so that is the
+        zone both are counted in."""
+        zone = data.account_zone(data.DEFAULT_TIMEZONE)
+        latest = data.unix_of_wall(data.DATA_END, zone)
+        shift = self.time_shift(latest, zone)
+        self.clock_shift = 0
+        if self.anchor not in (None, "now"):
+            self.clock_shift = provider_kit.anchor_shift(
+                provider_kit.now(), self.anchor, zone)
+        self.store = data.generate(self.seed, self.scale, shift)
         admin = self.store.users.get(1)
         if admin is not None:
             admin["login"] = admin["email"] = self.default_login
 
     # -- dump --
 
-    def dump(self, entity):
+    def dump(self, entity, host=None):
+        """Rows as stored (database column names); ``host`` is unused: no
+        SalesMan row carries an absolute link."""
         s = self.store
         tables = {"users": s.users, "clients": s.clients,
                   "persons": s.persons, "deals": s.deals, "tasks": s.tasks,
@@ -364,7 +339,7 @@ class SalesmanProvider(Provider):
         if login is None:
             return None
         for u in self.store.users.values():
-            if sql_equal(u["login"], login):
+            if php.sql_equal(u["login"], login):
                 return u
         return None
 
@@ -373,7 +348,7 @@ class SalesmanProvider(Provider):
         req.salesman_params = params
         redact_body(req)
         user = None
-        if apikey is not None and sql_equal(apikey, self.api_key):
+        if apikey is not None and php.sql_equal(apikey, self.api_key):
             user = self.find_user(login)
         return scheme, (user["iduser"] if user else None)
 

@@ -10,70 +10,100 @@ are), and nothing about how the API renders it:
 * deterministic rows generated from ``--seed`` and ``--scale``: clients,
   persons (contacts), deals, tasks (reminders) and history (activities);
   see README.md ("The SalesMan dataset") for the exact shape;
-* the fixed data window in which generated dates lie, kept in one place
-  (``DATA_START``, ``DATA_END``, ``data_time``) so that an anchor-time shift
-  can be added here alone;
+* the data window in which generated dates lie (``DATA_START``,
+  ``DATA_END``), moved as a whole by whole days under ``--anchor``
+  (``Window``);
 * the account clock: "now" and "today" as local wall time in the account's
   timezone (config ``salesman_timezone``), which is how SalesMan stores and
-  shows every datetime (no offset).
+  shows every datetime (no offset); under ``--anchor`` it runs as many
+  whole days off the wall clock as make its "today" the anchor's day.
+
+Generated times are *wall seconds*: the account's wall time read as if it
+were UTC, so that provider_kit's ``sql_time``/``day_of``/``parse_sql_time``
+format and parse them without any zone.
 """
 
 import datetime
-import random
 import zoneinfo
+
+from provider_kit import DAY, day_of, epoch, parse_sql_time, seeded_rng, \
+    sql_time
 
 # --------------------------------------------------------------------------
 # The data window (local wall time of the account) and the clock
 # --------------------------------------------------------------------------
 
-DATA_START = datetime.datetime(2025, 1, 1, 0, 0, 0)
-DATA_END = datetime.datetime(2026, 6, 30, 23, 59, 59)
-WINDOW_SECONDS = int((DATA_END - DATA_START).total_seconds())
+# Wall seconds (see above); the latest generated day, 2026-06-30, is the
+# one --anchor moves onto the anchor's day.
+DATA_START = epoch(2025, 1, 1, 0, 0, 0)
+DATA_END = epoch(2026, 6, 30, 23, 59, 59)
+WINDOW_SECONDS = DATA_END - DATA_START
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
 
-def data_time(rng, lo=0.0, hi=1.0):
-    """A wall-clock datetime at a random point of [lo, hi] of the window,
-    whole seconds."""
-    span = int(WINDOW_SECONDS * (hi - lo))
-    return DATA_START + datetime.timedelta(
-        seconds=int(WINDOW_SECONDS * lo) + rng.randint(0, span))
+def account_zone(name):
+    """The tzinfo of an account timezone; an unknown name acts as UTC, as
+    PHP falls back to it."""
+    try:
+        return zoneinfo.ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return datetime.timezone.utc
 
 
-def fmt_dt(dt):
-    return dt.strftime("%Y-%m-%d %H:%M:%S")
+def unix_of_wall(wall, zone):
+    """Wall seconds in ``zone`` -> Unix seconds."""
+    naive = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=wall)
+    return int(naive.replace(tzinfo=zone).timestamp())
 
 
-def fmt_date(dt):
-    return dt.strftime("%Y-%m-%d")
+class Window:
+    """The data window of one generation: [DATA_START, DATA_END] moved by
+    ``shift`` seconds (whole days; 0 without --anchor)."""
+
+    def __init__(self, shift=0):
+        self.start = DATA_START + shift
+        self.end = DATA_END + shift
+        self.shift = shift
+
+    def time(self, rng, lo=0.0, hi=1.0):
+        """Wall seconds at a random point of [lo, hi] of the window."""
+        span = int(WINDOW_SECONDS * (hi - lo))
+        return self.start + int(WINDOW_SECONDS * lo) + rng.randint(0, span)
 
 
 class Clock:
-    """Now and today in the account's timezone, as SalesMan sees them."""
+    """Now and today in the account's timezone, as SalesMan sees them.
 
-    def __init__(self, timezone_name, fixed_utc=None):
+    ``fixed_utc`` (an aware datetime) pins the clock, as the self-tests do;
+    otherwise it is the wall clock moved by ``shift`` seconds (whole days,
+    non-zero only under a fixed ``--anchor``)."""
+
+    def __init__(self, timezone_name, fixed_utc=None, shift=0):
         self.name = timezone_name or DEFAULT_TIMEZONE
-        try:
-            self.zone = zoneinfo.ZoneInfo(self.name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            self.zone = datetime.timezone.utc     # PHP falls back to UTC
+        self.zone = account_zone(self.name)
         self.fixed_utc = fixed_utc
+        self.shift = shift
+
+    def utc(self):
+        if self.fixed_utc is not None:
+            return self.fixed_utc
+        return datetime.datetime.now(datetime.timezone.utc) + \
+            datetime.timedelta(seconds=self.shift)
 
     def now(self):
-        utc = self.fixed_utc or datetime.datetime.now(datetime.timezone.utc)
-        return utc.astimezone(self.zone).replace(tzinfo=None, microsecond=0)
+        return self.utc().astimezone(self.zone).replace(tzinfo=None,
+                                                        microsecond=0)
 
     def now_text(self):
-        return fmt_dt(self.now())
+        return self.now().strftime("%Y-%m-%d %H:%M:%S")
 
     def today(self):
-        return fmt_date(self.now())
+        return self.now().strftime("%Y-%m-%d")
 
     def utc_offset_hours(self):
         """The offset the server feeds to MariaDB as ``SET time_zone``."""
-        utc = self.fixed_utc or datetime.datetime.now(datetime.timezone.utc)
-        offset = utc.astimezone(self.zone).utcoffset()
+        offset = self.utc().astimezone(self.zone).utcoffset()
         return offset.total_seconds() / 3600.0
 
     def history_write_error(self):
@@ -271,8 +301,11 @@ DEFAULT_SCALE = {"user": 5, "client": 60, "person": 150, "deal": 200,
 # The client whose history has exactly this many rows (paging: 200 + 5).
 BIG_CLIENT = 1
 BIG_CLIENT_HISTORY = 205
-TIE_DATUM = "2025-07-01 12:00:00"   # three history rows share it
+TIE_DATUM = "2025-07-01 12:00:00"   # three history rows share it (unshifted)
 
+# A Russian CRM's own pools (patronymics, Russian word order), not
+# provider_kit's vendor-neutral ones: the rows and README figures depend on
+# them.
 LAST_NAMES = ("Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов",
               "Лебедев", "Новиков", "Морозов", "Волков", "Müller", "O'Neil",
               "Smith", "Фёдоров")
@@ -311,7 +344,13 @@ CLIENT_EXTRAS = {
 
 
 class Table:
-    """Rows of one entity by id, with the next id to assign."""
+    """Rows of one entity by id, with the next id to assign.
+
+    A MariaDB table rather than provider_kit's ``Table``: keyed by its own
+    id column (``cid``, ``clid``, ...) as the dumps show it, ids assigned
+    on ``add`` and never reused, rows really deleted, and ``values`` a
+    snapshot that a delete loop may walk; lists sort per scan (see
+    ``salesman_reads.listed``), not by cached keyset orders."""
 
     def __init__(self, key):
         self.key = key
@@ -354,10 +393,6 @@ class Store:
         self.deal_number = 0        # the counter behind "СДn: " titles
 
 
-def _rng(seed, entity):
-    return random.Random("salesman:%s:%s" % (seed, entity))
-
-
 def _phone(rng):
     return "+7 (%03d) %03d-%02d-%02d" % (rng.randint(300, 999),
                                           rng.randint(100, 999),
@@ -365,15 +400,21 @@ def _phone(rng):
                                           rng.randint(10, 99))
 
 
-def generate(seed, scale):
+def generate(seed, scale, shift=0):
+    """A new account; every generated time moves by ``shift`` seconds
+    (whole days, see --anchor)."""
     store = Store()
     store.tips = [list(t) for t in TIPS]
-    gen_users(store, _rng(seed, "users"), scale["user"])
-    gen_clients(store, _rng(seed, "clients"), scale["client"])
-    gen_persons(store, _rng(seed, "persons"), scale["person"])
-    gen_deals(store, _rng(seed, "deals"), scale["deal"])
-    gen_tasks(store, _rng(seed, "tasks"), scale["task"])
-    gen_history(store, _rng(seed, "history"), scale["history"])
+    window = Window(shift)
+
+    def rng(entity):
+        return seeded_rng("salesman", seed, entity)
+    gen_users(store, rng("users"), scale["user"])
+    gen_clients(store, window, rng("clients"), scale["client"])
+    gen_persons(store, window, rng("persons"), scale["person"])
+    gen_deals(store, window, rng("deals"), scale["deal"])
+    gen_tasks(store, window, rng("tasks"), scale["task"])
+    gen_history(store, window, rng("history"), scale["history"])
     return store
 
 
@@ -398,10 +439,10 @@ def _user_ids(store, active_only=True):
             if u["secrty"] == "yes" or not active_only]
 
 
-def gen_clients(store, rng, n):
+def gen_clients(store, window, rng, n):
     users = _user_ids(store, active_only=False)
     for i in range(1, n + 1):
-        created = data_time(rng, 0.0, 0.6)
+        created = window.time(rng, 0.0, 0.6)
         if i in CLIENT_EXTRAS:
             title, ctype = CLIENT_EXTRAS[i]
         else:
@@ -415,10 +456,8 @@ def gen_clients(store, rng, n):
                 title = "%s %d, %s" % (rng.choice(COMPANY_WORDS), i, form)
         edited = None
         if rng.random() < 0.5:
-            edited = fmt_dt(created + datetime.timedelta(
-                seconds=rng.randint(3600, 200 * 86400)))
-            if edited > fmt_dt(DATA_END):
-                edited = fmt_dt(DATA_END)
+            edited = sql_time(min(created + rng.randint(3600, 200 * DAY),
+                                  window.end))
         recv = None
         if ctype != "person" and rng.random() < 0.6:
             recv = {k: "" for k in BANK_FIELDS}
@@ -429,7 +468,7 @@ def gen_clients(store, rng, n):
             "clid": i, "uid": ("ext-%d" % i) if i % 7 == 0 else None,
             "title": title, "type": ctype,
             "iduser": users[(i - 1) % len(users)] if i > 1 else 1,
-            "date_create": fmt_dt(created), "date_edit": edited,
+            "date_create": sql_time(created), "date_edit": edited,
             "address": None if rng.random() < 0.3 else (
                 "г. Москва, ул. Ленина, д. %d" % rng.randint(1, 99)
                 if i != 3 else "C:\\Офис\\5, ”вход со двора”"),
@@ -450,7 +489,7 @@ def gen_clients(store, rng, n):
             "priceLevel": "price_1", "last_hist": None})
 
 
-def gen_persons(store, rng, n):
+def gen_persons(store, window, rng, n):
     users = _user_ids(store, active_only=False)
     clids = sorted(store.clients.rows)
     for i in range(1, n + 1):
@@ -459,10 +498,9 @@ def gen_persons(store, rng, n):
             clid = clids[(i - 1) % len(clids)] if i <= len(clids) else \
                 rng.choice(clids)
         client = store.clients.get(clid)
-        created = data_time(rng, 0.0, 0.7)
-        if client and client["date_create"] > fmt_dt(created):
-            created = datetime.datetime.strptime(client["date_create"],
-                                                 "%Y-%m-%d %H:%M:%S")
+        created = window.time(rng, 0.0, 0.7)
+        if client:
+            created = max(created, parse_sql_time(client["date_create"]))
         name = "%s %s %s" % (rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES),
                              rng.choice(MIDDLE_NAMES))
         if i == 1:
@@ -483,7 +521,7 @@ def gen_persons(store, rng, n):
             "iduser": str(client["iduser"] if client else rng.choice(users)),
             "input7": None if rng.random() < 0.8 else str(rng.randint(100,
                                                                       999)),
-            "date_create": fmt_dt(created), "date_edit": None,
+            "date_create": sql_time(created), "date_edit": None,
             "loyalty": 0, "clientpath": DEFAULT_CLIENT_PATH, "rol": None,
             "social": None,
             "creator": 1, "editor": 0, "uid": None})
@@ -498,7 +536,7 @@ def _client_persons(store):
     return by_client
 
 
-def gen_deals(store, rng, n):
+def gen_deals(store, window, rng, n):
     users = _user_ids(store)
     clids = sorted(store.clients.rows)
     persons = _client_persons(store)
@@ -510,10 +548,8 @@ def gen_deals(store, rng, n):
         if i <= 3:
             clid = 1
         client = store.clients.get(clid)
-        created = data_time(rng, 0.05, 0.85)
-        if client["date_create"] > fmt_dt(created):
-            created = datetime.datetime.strptime(client["date_create"],
-                                                 "%Y-%m-%d %H:%M:%S")
+        created = max(window.time(rng, 0.05, 0.85),
+                      parse_sql_time(client["date_create"]))
         direction = 2 if rng.random() < 0.2 else 1
         tip = 2 if direction == 2 and rng.random() < 0.8 else \
             rng.choice((1, 1, 2, 3))
@@ -531,17 +567,13 @@ def gen_deals(store, rng, n):
             rng.uniform(5000, 900000), 2)
         if i % 10 == 0:
             kol = float(int(kol))
-        plan = created + datetime.timedelta(days=rng.randint(7, 90))
+        plan = created + rng.randint(7, 90) * DAY
         close_day = None
         if closed:
-            close_day = created + datetime.timedelta(days=rng.randint(1, 120))
-            if close_day > DATA_END:
-                close_day = DATA_END
+            close_day = min(created + rng.randint(1, 120) * DAY, window.end)
         changed = None
         if rng.random() < 0.5:
-            changed = created + datetime.timedelta(days=rng.randint(0, 60))
-            if changed > DATA_END:
-                changed = DATA_END
+            changed = min(created + rng.randint(0, 60) * DAY, window.end)
         pids = persons.get(clid, [])
         name = rng.choice(DEAL_WORDS)
         if i == 1:
@@ -550,18 +582,18 @@ def gen_deals(store, rng, n):
             name = "Renewal 2026 – Müller"
         store.deal_number += 1
         store.deals.add({
-            "did": i, "uid": None, "datum": fmt_date(created),
-            "datum_izm": fmt_date(changed) if changed else None,
+            "did": i, "uid": None, "datum": day_of(created),
+            "datum_izm": day_of(changed),
             "clid": clid, "payer": clid,
             "pid": pids[0] if pids and rng.random() < 0.6 else 0,
             "title": "СД%d: %s" % (store.deal_number, name), "mcid": 0,
             "iduser": int(client["iduser"]) if int(client["iduser"]) in
             users else rng.choice(users), "autor": 1,
-            "datum_plan": fmt_date(plan), "idcategory": step, "tip": tip,
+            "datum_plan": day_of(plan), "idcategory": step, "tip": tip,
             "direction": direction, "kol": kol,
             "marga": round(kol * rng.choice((0.0, 0.1, 0.2, 0.3)), 2),
             "close": "yes" if closed else "no",
-            "datum_close": fmt_date(close_day) if closed else None,
+            "datum_close": day_of(close_day),
             "sid": sid, "des_fact": (rng.choice((None, "Оплачено полностью",
                                                  "Клиент ушёл к конкуренту"))
                                      if closed else None),
@@ -573,16 +605,14 @@ def gen_deals(store, rng, n):
             "adres": None})
 
 
-def gen_tasks(store, rng, n):
+def gen_tasks(store, window, rng, n):
     users = _user_ids(store)
     deals = store.deals.values()
     persons = _client_persons(store)
     tips = [t[0] for t in TIPS if t[2] in ("all", "task")]
     for i in range(1, n + 1):
-        when = data_time(rng)
-        created = when - datetime.timedelta(days=rng.randint(0, 30))
-        if created < DATA_START:
-            created = DATA_START
+        when = window.time(rng)
+        created = max(when - rng.randint(0, 30) * DAY, window.start)
         clid, did, pid = 0, 0, ""
         roll = rng.random()
         if deals and roll < 0.4:
@@ -609,20 +639,20 @@ def gen_tasks(store, rng, n):
                 "Уточнить детали заказа №%d" % i
         store.tasks.add({
             "tid": i, "maintid": 0, "iduser": iduser, "clid": clid,
-            "pid": pid, "did": did, "cid": 0, "datum": fmt_date(when),
+            "pid": pid, "did": did, "cid": 0, "datum": day_of(when),
             "totime": "%02d:%02d:00" % (rng.randint(8, 18),
                                         rng.choice((0, 15, 30, 45))),
             "title": title, "des": des, "tip": rng.choice(tips),
             "active": "no" if done else "yes", "autor": autor,
             "priority": rng.choice((0, 0, 1, 2)),
-            "speed": rng.choice((0, 0, 1, 2)), "created": fmt_dt(created),
+            "speed": rng.choice((0, 0, 1, 2)), "created": sql_time(created),
             "readonly": "no", "alert": "no",
             "day": "yes" if rng.random() < 0.1 else None,
             "status": rng.choice((1, 1, 2)) if done else 0,
             "alertTime": 0})
 
 
-def gen_history(store, rng, n):
+def gen_history(store, window, rng, n):
     """Server-written rows for every client and deal, then ``n`` free rows,
     then enough rows on BIG_CLIENT for it to have exactly
     BIG_CLIENT_HISTORY rows."""
@@ -645,7 +675,7 @@ def gen_history(store, rng, n):
     clids = sorted(store.clients.rows)
 
     def free_row(k, clid):
-        when = data_time(rng)
+        when = window.time(rng)
         pids = persons.get(clid, []) if clid else []
         pid = ""
         r = rng.random()
@@ -668,7 +698,7 @@ def gen_history(store, rng, n):
                    "============================\n"
                    ' Название - <b>Сделка "Север"</b> (было - Сделка)')
         return {"clid": clid, "pid": pid, "did": did,
-                "datum": fmt_dt(when), "des": des,
+                "datum": sql_time(when), "des": des,
                 "iduser": rng.choice(users), "tip": tip, "fid": None}
 
     for k in range(1, n + 1):
@@ -686,8 +716,9 @@ def gen_history(store, rng, n):
     others = [r for r in rows if r["clid"] != BIG_CLIENT and r["tip"] not in
               (SERVER_TIP, LOG_TIP)]
     if len(others) > 4:
+        tie = sql_time(parse_sql_time(TIE_DATUM) + window.shift)
         for r in others[1:4]:
-            r["datum"] = TIE_DATUM
+            r["datum"] = tie
         others[-1]["datum"] = "0000-00-00 00:00:00"
     # cids follow the datum, as rows written over time get them; the
     # unreadable one was written last

@@ -5,12 +5,14 @@ sees is not SalesMan's design but the language's and the database's value
 semantics.  This module owns those, as pure functions without state:
 
 * PHP's loose comparisons and casts as the API's code applies them to JSON
-  parameters (``php_int``, ``php_blank``, ``php_truthy``, ``php_eq``);
+  parameters (``php_int``, ``php_blank``, ``php_truthy``, ``php_eq``), and
+  its parsing of query strings and form bodies into arrays (``parse_str``);
 * the text cleaners the server runs over input and output (tag stripping,
   quote handling, ``nl2br``) and the 3-byte ``utf8`` columns that turn each
   4-byte character (emoji) into ``????``;
 * MariaDB's lenient DATETIME parsing (invalid -> ``0000-00-00 00:00:00``,
-  offsets and fractions dropped) and ``LIKE`` matching;
+  offsets and fractions dropped), ``LIKE`` matching and string equality
+  under its case-insensitive collation (``sql_equal``);
 * PHP's ``json_encode`` as the server calls it: ``\\/`` for slashes, non-ASCII
   escaped as ``\\uXXXX`` except the basic Cyrillic letters, which the server
   turns back into literal characters;
@@ -23,6 +25,7 @@ developer/v3 and inc/, and answers of a live install); nothing is copied.
 import calendar
 import json
 import re
+import urllib.parse
 
 ZERO_DATETIME = "0000-00-00 00:00:00"
 
@@ -241,8 +244,57 @@ def split_ids(text, sep=";"):
 
 
 # --------------------------------------------------------------------------
+# Request parameters
+# --------------------------------------------------------------------------
+
+def parse_str(text, into):
+    """PHP's parsing of a query string or form body into ``into``:
+    ``a[]=1`` appends, ``a[k]=1`` nests; later plain keys win."""
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = urllib.parse.unquote_plus(name)
+        value = urllib.parse.unquote_plus(value)
+        base, bracket, rest = name.partition("[")
+        if not base:
+            continue
+        if not bracket:
+            into[base] = value
+            continue
+        key = rest.split("]", 1)[0]
+        holder = into.get(base)
+        if not isinstance(holder, dict):
+            holder = {}
+            into[base] = holder
+        if key == "":
+            key = len([k for k in holder if isinstance(k, int)])
+        holder[key] = value
+
+
+def array_value(value):
+    """A parsed PHP array as JSON shows it: keys 0..n-1 make a list (as
+    json_decode makes), other keys an object."""
+    if isinstance(value, dict):
+        keys = list(value)
+        if keys == list(range(len(keys))):
+            return [array_value(value[k]) for k in keys]
+        return {str(k): array_value(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------
 # MariaDB values
 # --------------------------------------------------------------------------
+
+def sql_equal(a, b):
+    """String equality under MariaDB's case-insensitive PAD SPACE
+    collation."""
+    if a is None or b is None:
+        return False
+    return php_str(a).rstrip(" ").casefold() == \
+        php_str(b).rstrip(" ").casefold()
+
 
 def _valid(y, mo, d, h, mi, s):
     if y == 0 and mo == 0 and d == 0:

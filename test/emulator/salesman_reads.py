@@ -117,6 +117,16 @@ def listed(ctx, compute):
     return cache[key]
 
 
+def list_page(ctx, compute, start, render):
+    """A history or task list answer: the page of up to 200 rows from
+    ``start`` of the rows ``compute`` lists, rendered; ``[]`` past the
+    end."""
+    rows = listed(ctx, compute)[start:start + PAGE]
+    if not rows:
+        return []
+    return {"data": [render(ctx, r) for r in rows]}
+
+
 def day_range(lo, hi):
     """A test for ``DATE(column) BETWEEN lo AND hi`` on stored text: the
     column's day at midnight against two datetimes."""
@@ -286,32 +296,48 @@ def step_id_by_title(name):
     return 0
 
 
-def direction_title(did):
-    for i, t, _ in data.DIRECTIONS:
-        if i == php.php_int(did):
+def dict_title(pairs, key):
+    """The title of dictionary entry ``key`` among (id, title) pairs, or
+    "" (the server's LEFT JOIN finding nothing)."""
+    for i, t in pairs:
+        if i == php.php_int(key):
             return t
     return ""
+
+
+def dict_id(pairs, name):
+    """The id of the entry titled ``name`` (case-insensitive), else 0."""
+    wanted = php.php_str(name).casefold()
+    return next((i for i, t in pairs if t.casefold() == wanted), 0)
+
+
+def dictionary_id(pairs, value):
+    """An entry given by its id (a number) or by its title (cleaned)."""
+    if php.is_numeric(value):
+        return php.php_int(value)
+    return dict_id(pairs, php.untag(value))
+
+
+DIRECTION_PAIRS = [(i, t) for i, t, _ in data.DIRECTIONS]
+DEAL_TYPE_PAIRS = [(i, t) for i, t, _ in data.DEAL_TYPES]
+CATEGORY_PAIRS = [(i, t) for i, t, _ in data.CATEGORIES]
+STATUS_PAIRS = [(i, t) for i, t, _, _ in data.CLOSE_STATUSES]
+
+
+def direction_title(did):
+    return dict_title(DIRECTION_PAIRS, did)
 
 
 def direction_id(name):
-    for i, t, _ in data.DIRECTIONS:
-        if t.casefold() == php.php_str(name).casefold():
-            return i
-    return 0
+    return dict_id(DIRECTION_PAIRS, name)
 
 
 def deal_type_title(tid):
-    for i, t, _ in data.DEAL_TYPES:
-        if i == php.php_int(tid):
-            return t
-    return ""
+    return dict_title(DEAL_TYPE_PAIRS, tid)
 
 
 def deal_type_id(name):
-    for i, t, _ in data.DEAL_TYPES:
-        if t.casefold() == php.php_str(name).casefold():
-            return i
-    return 0
+    return dict_id(DEAL_TYPE_PAIRS, name)
 
 
 def deal_steplist(ctx):
@@ -386,10 +412,8 @@ def deal_funnel(ctx):
         out["stepsName"] = []
         out["defaultName"] = ""
         return {"data": out}
-    direction = php.php_int(direction_param) if php.is_numeric(
-        direction_param) else direction_id(php.untag(direction_param))
-    tip = php.php_int(tip_param) if php.is_numeric(tip_param) else \
-        deal_type_id(php.untag(tip_param))
+    direction = dictionary_id(DIRECTION_PAIRS, direction_param)
+    tip = dictionary_id(DEAL_TYPE_PAIRS, tip_param)
     if (direction, tip) not in data.FUNNELS:
         return {"data": {"stepsName": [], "defaultName": ""}}
     title, steps, default, order = _funnel_body(direction, tip)
@@ -478,11 +502,8 @@ def history_list(ctx):
             return False
         return True
 
-    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
-    rows = rows[start:start + PAGE]
-    if not rows:
-        return []
-    return {"data": [render_history(ctx, r) for r in rows]}
+    return list_page(ctx, lambda: sort_rows(select(), column, desc), start,
+                     render_history)
 
 
 def history_info(ctx):
@@ -580,11 +601,8 @@ def task_list(ctx):
             return False
         return True
 
-    rows = listed(ctx, lambda: sort_rows(select(), column, desc))
-    rows = rows[start:start + PAGE]
-    if not rows:
-        return []
-    return {"data": [render_task(ctx, r) for r in rows]}
+    return list_page(ctx, lambda: sort_rows(select(), column, desc), start,
+                     render_task)
 
 
 def task_info(ctx):
@@ -770,14 +788,10 @@ def deal_filter(key, value):
     if key in ("clid", "payer"):
         wanted = php.php_int(value)
         return lambda row: wanted <= 0 or php.php_int(row[key]) == wanted
-    if key == "direction":
-        wanted = php.php_int(value) if php.is_numeric(value) else \
-            direction_id(php.untag(value))
-        return lambda row: php.php_int(row["direction"]) == wanted
-    if key == "tip":
-        wanted = php.php_int(value) if php.is_numeric(value) else \
-            deal_type_id(php.untag(value))
-        return lambda row: php.php_int(row["tip"]) == wanted
+    if key in ("direction", "tip"):
+        wanted = dictionary_id(DIRECTION_PAIRS if key == "direction"
+                               else DEAL_TYPE_PAIRS, value)
+        return lambda row: php.php_int(row[key]) == wanted
     if key not in data.DEAL_COLUMNS:
         raise sql_fatal("Unknown column 'deal.%s' in 'WHERE'" % key)
     pattern = php.untag(value)
@@ -913,15 +927,8 @@ def client_field_names(ctx):
     return names
 
 
-def dict_title(pairs, key):
-    for i, t in pairs:
-        if i == php.php_int(key):
-            return t
-    return ""
-
-
 def category_title(key):
-    return dict_title([(c[0], c[1]) for c in data.CATEGORIES], key)
+    return dict_title(CATEGORY_PAIRS, key)
 
 
 def render_client_row(ctx, row):
@@ -1043,14 +1050,10 @@ def client_filter(key, value):
         return lambda r: r["tip_cmr"] is not None and \
             r["tip_cmr"].casefold() == wanted.casefold()
     if key in ("idcategory", "territory", "clientpath"):
-        pairs = {"idcategory": [(c[0], c[1]) for c in data.CATEGORIES],
-                 "territory": list(data.TERRITORIES),
-                 "clientpath": list(data.CLIENT_PATHS)}[key]
-        if php.is_numeric(value):
-            wanted = php.php_int(value)
-        else:
-            wanted = next((i for i, t in pairs if t.casefold() ==
-                           php.untag(value).casefold()), 0)
+        pairs = {"idcategory": CATEGORY_PAIRS,
+                 "territory": data.TERRITORIES,
+                 "clientpath": data.CLIENT_PATHS}[key]
+        wanted = dictionary_id(pairs, value)
         return lambda r: php.php_int(r[key]) == wanted
     if key == "type":
         wanted = php.untag(value)
@@ -1284,9 +1287,7 @@ def person_filter(key, value):
         if php.php_blank(value):
             return lambda r: True
         pairs = data.LOYALTIES if key == "loyalty" else data.CLIENT_PATHS
-        wanted = php.php_int(value) if php.is_numeric(value) else next(
-            (i for i, t in pairs if t.casefold() ==
-             php.untag(value).casefold()), 0)
+        wanted = dictionary_id(pairs, value)
         return lambda r: php.php_int(r[key]) == wanted
     if key not in data.PERSON_COLUMNS:
         raise sql_fatal("Unknown column '%s' in 'WHERE'" % key)
@@ -1367,8 +1368,8 @@ def user_info(ctx):
         match = [u for u in users if u["uid"] is not None
                  and u["uid"] == php.php_str(p.get("uid"))]
     elif not php.php_blank(p.get("user")):
-        from salesman import sql_equal
-        match = [u for u in users if sql_equal(u["login"], p.get("user"))]
+        match = [u for u in users
+                 if php.sql_equal(u["login"], p.get("user"))]
     elif php.php_int(p.get("iduser")) > 0:
         match = [u for u in users if u["iduser"] == php.php_int(
             p.get("iduser"))]

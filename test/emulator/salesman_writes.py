@@ -19,8 +19,10 @@ import datetime
 import salesman_data as data
 import salesman_php as php
 from salesman import HistoryError, error, method_fatal, sql_fatal
-from salesman_reads import (deal_type_id, deal_where, direction_id,
-                            find_by_number, step_id_by_title, step_title)
+from salesman_reads import (CATEGORY_PAIRS, STATUS_PAIRS, deal_type_id,
+                            deal_where, dict_id, dict_title, dictionary_id,
+                            direction_id, find_by_number, step_id_by_title,
+                            step_title)
 
 OK = "Успешно"
 
@@ -61,6 +63,14 @@ def num_format(value):
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     return "%s%s,%s" % (sign, " ".join(groups) or "0", frac)
+
+
+def list_param(value):
+    """The array an ``add.list`` action walks: a JSON array, or the values
+    of an object (a PHP array with keys); None for anything else."""
+    if isinstance(value, dict):
+        return list(value.values())
+    return value if isinstance(value, list) else None
 
 
 def change_log(lines):
@@ -111,10 +121,8 @@ def history_add_list(ctx):
     p = ctx.params
     default_user = ctx.iduser if php.php_blank(p.get("user")) else \
         ctx.user_id(p.get("user"))
-    items = p.get("list")
-    if isinstance(items, dict):
-        items = list(items.values())
-    if not isinstance(items, list):
+    items = list_param(p.get("list"))
+    if items is None:
         return []
     out, res = [], {}       # the server never resets its result holder
     for item in items:
@@ -680,10 +688,7 @@ def change_step(ctx, did, step, description):
 
 
 def status_id(name):
-    for sid, title, _, _ in data.CLOSE_STATUSES:
-        if title.casefold() == php.php_str(name).casefold():
-            return sid
-    return 0
+    return dict_id(STATUS_PAIRS, name)
 
 
 def deal_close(ctx):
@@ -793,13 +798,6 @@ def phone_text(value):
     return ",".join(parts)
 
 
-def dictionary_id(pairs, value):
-    if php.is_numeric(value):
-        return php.php_int(value)
-    wanted = php.untag(value).casefold()
-    return next((i for i, t in pairs if t.casefold() == wanted), 0)
-
-
 def client_values(ctx, params, for_update):
     """Form fields (plus type, uid) as the server stores them."""
     fields = ["type"] + [n for n, _ in data.CLIENT_FORM if n != "recv"] + [
@@ -817,8 +815,7 @@ def client_values(ctx, params, for_update):
         elif key == "title":
             value = client_title(value)
         elif key == "idcategory":
-            value = dictionary_id([(c[0], c[1]) for c in data.CATEGORIES],
-                                  value)
+            value = dictionary_id(CATEGORY_PAIRS, value)
         elif key == "clientpath":
             value = dictionary_id(data.CLIENT_PATHS, value)
         elif key == "territory":
@@ -915,10 +912,8 @@ def client_add(ctx):
 
 
 def client_add_list(ctx):
-    items = ctx.p("client")
-    if isinstance(items, dict):
-        items = list(items.values())
-    if not isinstance(items, list):
+    items = list_param(ctx.p("client"))
+    if items is None:
         return []
     out = []
     for item in items:
@@ -1068,10 +1063,8 @@ def person_add(ctx):
 
 
 def person_add_list(ctx):
-    items = ctx.p("persons")
-    if isinstance(items, dict):
-        items = list(items.values())
-    if not isinstance(items, list):
+    items = list_param(ctx.p("persons"))
+    if items is None:
         return []
     out = []
     for item in items:
@@ -1112,9 +1105,9 @@ def person_update(ctx):
         old = row.get(key) if row else None
         if key == "clientpath":
             if php.php_int(old) != php.php_int(value):
-                lines.append(("clientpath", data_title(data.CLIENT_PATHS,
+                lines.append(("clientpath", dict_title(data.CLIENT_PATHS,
                                                        value),
-                              data_title(data.CLIENT_PATHS, old)))
+                              dict_title(data.CLIENT_PATHS, old)))
         elif key in ("clid", "loyalty"):
             if php.php_int(old) != php.php_int(value):
                 lines.append((PERSON_TITLES.get(key, key), shown(value),
@@ -1134,13 +1127,6 @@ def person_update(ctx):
         errors.append(history_failure(e, "Ошибка"))
     return {"result": ",".join(messages), "data": pid,
             "error": ",".join(errors)}
-
-
-def data_title(pairs, key):
-    for i, t in pairs:
-        if i == php.php_int(key):
-            return t
-    return ""
 
 
 def person_delete(ctx):

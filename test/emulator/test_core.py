@@ -6,6 +6,7 @@ anchor-time shift (exercised through the Pipedrive provider).
 """
 
 import calendar
+import datetime
 import http.client
 import json
 import os
@@ -18,12 +19,10 @@ import tempfile
 import time
 import unittest
 
-from emulator_testlib import (API_TOKEN, ENV, HERE, OAUTH_TOKEN, RFC3339_Z,
-                              V1_TIME, Client, ServerCase, crm_emulator)
+from emulator_testlib import (API_TOKEN, ENV, HERE, OAUTH_TOKEN, Client,
+                              ServerCase, crm_emulator, shifted)
 import provider_kit
 
-DATE_ONLY = re.compile(r"\d{4}-\d\d-\d\d$")
-RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 
 
 class TestLogAndControl(ServerCase):
@@ -305,23 +304,6 @@ class TestCommandLine(unittest.TestCase):
 
 
 
-def shifted(value, days):
-    """A rendered value with every timestamp and date moved by ``days``."""
-    if isinstance(value, dict):
-        return {k: shifted(v, days) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shifted(v, days) for v in value]
-    if isinstance(value, str):
-        for pattern, fmt in ((RFC3339_Z, "%Y-%m-%dT%H:%M:%SZ"),
-                             (RFC3339_MS, "%Y-%m-%dT%H:%M:%S.000Z"),
-                             (V1_TIME, "%Y-%m-%d %H:%M:%S"),
-                             (DATE_ONLY, "%Y-%m-%d")):
-            if pattern.fullmatch(value):
-                t = calendar.timegm(time.strptime(value, fmt))
-                return time.strftime(fmt, time.gmtime(t + days * 86400))
-    return value
-
-
 class TestAnchor(unittest.TestCase):
     """--anchor moves every generated time by whole days."""
 
@@ -350,6 +332,17 @@ class TestAnchor(unittest.TestCase):
             latest, calendar.timegm((2026, 7, 2, 0, 0, 1))), 2 * 86400)
         self.assertEqual(provider_kit.anchor_shift(
             latest, calendar.timegm((2026, 6, 29, 23, 0, 0))), -86400)
+        # days counted in an account's zone (UTC+3): 22:30 UTC is already
+        # the next day there
+        moscow = datetime.timezone(datetime.timedelta(hours=3))
+        late = calendar.timegm((2027, 3, 10, 22, 30, 0))
+        wall_end = calendar.timegm((2026, 6, 30, 20, 59, 59))
+        self.assertEqual(provider_kit.anchor_shift(wall_end, late) // 86400,
+                         253)
+        self.assertEqual(provider_kit.anchor_shift(
+            wall_end, late, moscow) // 86400, 254)
+        self.assertEqual(provider_kit.anchor_shift(wall_end, None, moscow),
+                         0)
 
     def test_every_time_moves_by_whole_days(self):
         plain = self.emulator(None)
@@ -379,6 +372,8 @@ class TestAnchor(unittest.TestCase):
         health = json.loads(emu.control("GET", "/__emulator/health", "",
                                         b"").body)
         self.assertEqual(health["anchor"], "now")
+        self.assertEqual(health["providers"],
+                         ["pipedrive", "amocrm", "salesman"])
         self.assertEqual(health["shift_days"]["pipedrive"],
                          emu.providers[0].shift // 86400)
         plain = json.loads(self.emulator(None).control(

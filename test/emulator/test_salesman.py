@@ -13,11 +13,9 @@ emulated").
 """
 
 import datetime
-import http.client
 import json
 import os
 import sys
-import threading
 import unittest
 import urllib.parse
 
@@ -27,13 +25,13 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import crm_emulator                                     # noqa: E402
+import emulator_testlib                                 # noqa: E402
 import salesman_data                                    # noqa: E402
 import salesman_php                                     # noqa: E402
 
-API_KEY = "test-salesman-key-s3cr3t"
-LOGIN = "admin@example.com"
-ENV = {"CRM_EMULATOR_SALESMAN_API_KEY": API_KEY,
-       "CRM_EMULATOR_SALESMAN_LOGIN": LOGIN}
+API_KEY = emulator_testlib.SALESMAN_API_KEY
+LOGIN = emulator_testlib.SALESMAN_LOGIN
+ENV = emulator_testlib.ENV
 JSON_TYPE = "application/json; charset=utf-8"
 # 2026-03-15 09:00 UTC = 12:00 in Moscow
 PINNED_UTC = datetime.datetime(2026, 3, 15, 9, 0, 0,
@@ -42,26 +40,9 @@ TODAY = "2026-03-15"
 WHOLE = {"dateStart": "2024-01-01", "dateEnd": "2027-12-31"}
 
 
-class Client:
-    """A keep-alive HTTP client for one emulator."""
-
-    def __init__(self, port):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-
-    def raw(self, method, path, body=b"", headers=None):
-        try:
-            self.conn.request(method, path, body=body, headers=headers or {})
-            resp = self.conn.getresponse()
-            data = resp.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                   timeout=10)
-            raise
-        if resp.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-        return resp.status, resp, data
+class Client(emulator_testlib.Client):
+    """The shared client, plus SalesMan requests and a control call that
+    answers its status instead of asserting it."""
 
     def sm_raw(self, path, params=None, headers=None, method="POST",
                login=LOGIN, key=API_KEY):
@@ -87,48 +68,34 @@ class Client:
         status, _, data = self.raw(method, "/__emulator/" + path, payload)
         return status, json.loads(data.decode("utf-8")) if data else None
 
-    def close(self):
-        self.conn.close()
 
+class SalesmanCase(emulator_testlib.ServerCase):
+    """One in-process emulator shared by a test class, reset before each
+    test with the account clock pinned to PINNED_UTC."""
 
-class SalesmanCase(unittest.TestCase):
-    """One in-process emulator shared by a test class; reset per test."""
-
-    scale = None
+    provider = "salesman"
+    auth_headers = {}               # SalesMan's credentials go per request
+    client_class = Client
+    # every reset regenerates all providers: keep the ones these tests do
+    # not talk to small (otherwise half of these tests' time)
+    scale = {"pipedrive.deals": 20, "pipedrive.activities": 20,
+             "pipedrive.notes": 10, "pipedrive.persons": 10,
+             "pipedrive.organizations": 5, "pipedrive.files": 5,
+             "amocrm.leads": 20, "amocrm.contacts": 10,
+             "amocrm.companies": 5, "amocrm.tasks": 10, "amocrm.notes": 10}
 
     @classmethod
     def setUpClass(cls):
-        cls.emu = crm_emulator.Emulator(seed=42, scale=cls.scale, quiet=True,
-                                        env=ENV)
-        cls.provider = next(p for p in cls.emu.providers
-                            if p.name == "salesman")
-        cls.server = crm_emulator.make_server(cls.emu)
-        cls.port = cls.server.server_address[1]
-        cls.thread = threading.Thread(target=cls.server.serve_forever,
-                                      kwargs={"poll_interval": 0.05},
-                                      daemon=True)
-        cls.thread.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
+        super().setUpClass()
+        cls.account = next(p for p in cls.emu.providers
+                           if p.name == "salesman")
 
     def setUp(self):
         self.emu.reset()
-        self.provider.fixed_now = PINNED_UTC
-        self.c = Client(self.port)
-
-    def tearDown(self):
-        self.c.close()
+        self.account.fixed_now = PINNED_UTC
 
     def sm(self, path, params=None, **kw):
         return self.c.sm(path, params, **kw)
-
-    def dump(self, entity):
-        status, rows = self.c.control("GET", "dump/salesman/" + entity)
-        self.assertEqual(status, 200)
-        return rows
 
     def history_of(self, **params):
         params = dict(WHOLE, **params)
@@ -890,6 +857,81 @@ class CoreTest(SalesmanCase):
         self.assertEqual(sum(1 for r in rows if r["clid"] == 1), 205)
         self.assertEqual(len(provider.dump("clients")), 3)
         self.assertEqual(len(provider.dump("deals")), 200)  # Pipedrive's key
+
+        self.assertEqual(len(emu.providers[0].dump("deals")), 7)
+        scaled = crm_emulator.Emulator(seed=7, quiet=True, env=ENV, scale={
+            "deal": 5, "salesman.user": 7})
+        provider = next(p for p in scaled.providers if p.name == "salesman")
+        self.assertEqual(len(provider.dump("deals")), 5)
+        self.assertEqual(len(provider.dump("users")), 7)
+        self.assertEqual(len(scaled.providers[0].dump("deals")), 1200)
+
+
+# --------------------------------------------------------------------------
+# --anchor
+# --------------------------------------------------------------------------
+
+class AnchorTest(SalesmanCase):
+    """--anchor 2027-03-10: the data and the account's "today" move."""
+
+    anchor = "2027-03-10"
+
+    def setUp(self):
+        self.emu.reset()                # the clock is not pinned here
+
+    def test_every_generated_date_moves_by_whole_days(self):
+        plain = crm_emulator.Emulator(seed=42, quiet=True, env=ENV)
+        days = (datetime.date(2027, 3, 10) - datetime.date(2026, 6, 30)).days
+        self.assertEqual(self.account.shift, days * 86400)
+        # a date anchor moves every provider by the same days
+        self.assertEqual(self.emu.providers[0].shift, self.account.shift)
+        before = next(p for p in plain.providers if p.name == "salesman")
+        for entity in ("clients", "persons", "deals", "tasks", "history"):
+            self.assertEqual(
+                emulator_testlib.shifted(before.dump(entity), days),
+                self.dump(entity), entity)
+        history = self.dump("history")
+        self.assertEqual(max(r["datum"] for r in history)[:10], "2027-03-10")
+        self.assertIn("0000-00-00 00:00:00", [r["datum"] for r in history])
+        health = self.control("GET", "/__emulator/health")
+        self.assertEqual(health["shift_days"]["salesman"], days)
+
+    def test_today_is_the_anchor_day(self):
+        latest = [r for r in self.dump("history")
+                  if r["datum"].startswith("2027-03-10")]
+        self.assertTrue(latest)
+        today = self.sm("history/list", {})["data"]
+        self.assertEqual(sorted(r["cid"] for r in today),
+                         sorted(r["cid"] for r in latest))
+        cid = self.sm("history/add", {"clid": 1, "content": "now"})["data"]
+        self.assertEqual(self.sm("history/info", {"cid": cid})["data"][
+            "datum"][:10], "2027-03-10")
+        self.assertIn(cid, [r["cid"] for r in
+                            self.sm("history/list", {})["data"]])
+        # a pinned clock still wins
+        self.account.fixed_now = PINNED_UTC
+        self.assertTrue(all(r["datum"].startswith(TODAY) for r in
+                            self.sm("history/list", {})["data"]))
+
+
+class AnchorNowTest(SalesmanCase):
+    """--anchor now: the latest generated day is the account's today."""
+
+    anchor = "now"
+
+    def setUp(self):
+        self.emu.reset()
+
+    def test_latest_day_is_today(self):
+        zone = salesman_data.account_zone(salesman_data.DEFAULT_TIMEZONE)
+        days = {datetime.datetime.now(zone).strftime("%Y-%m-%d")}
+        latest = max(r["datum"] for r in self.dump("history"))[:10]
+        today = self.sm("history/list", {})
+        days.add(datetime.datetime.now(zone).strftime("%Y-%m-%d"))
+        self.assertIn(latest, days)     # (midnight may pass meanwhile)
+        self.assertTrue(today and all(r["datum"].startswith(latest)
+                                      for r in today["data"]))
+        self.assertEqual(self.account.clock_shift, 0)
 
 
 if __name__ == "__main__":
