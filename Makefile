@@ -8,6 +8,7 @@ OBJS = \
 	src/compose.o \
 	src/connection.o \
 	src/ddl.o \
+	src/direct_modify.o \
 	src/http.o \
 	src/import.o \
 	src/json_datum.o \
@@ -22,14 +23,15 @@ OBJS = \
 	src/request.o \
 	src/rowset.o \
 	src/scan.o \
-	src/stats.o
+	src/stats.o \
+	src/write.o
 
 EXTENSION = crm_fdw
 DATA = crm_fdw--1.0.sql crm_fdw--1.0--1.1.sql
 PGFILEDESC = "crm_fdw - foreign data wrapper for CRM APIs"
 
 # pg_regress runs these in order, one session each, against the emulator
-REGRESS = setup upgrade options mistakes import pipedrive_read types paging pushdown filters joins costs request_log writes encoding errors amocrm_read amocrm_pushdown api_faults
+REGRESS = setup upgrade options mistakes import pipedrive_read types paging pushdown filters joins costs request_log writes encoding errors amocrm_read amocrm_pushdown api_faults amocrm_writes write_outcomes
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

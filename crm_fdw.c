@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "direct_modify.h"
 #include "import.h"
 #include "modify.h"
 #include "plan.h"
@@ -61,6 +62,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("crm_fdw");
+	crm_modify_init();
 }
 
 static void
@@ -165,6 +167,51 @@ crmExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	return crm_exec_delete(estate, rinfo, slot, planSlot);
 }
 
+static TupleTableSlot **
+crmExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+						  TupleTableSlot **slots, TupleTableSlot **planSlots,
+						  int *numSlots)
+{
+	return crm_exec_batch_insert(estate, rinfo, slots, planSlots, numSlots);
+}
+
+static int
+crmGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	return crm_modify_batch_size(rinfo);
+}
+
+static bool
+crmPlanDirectModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+					int subplan_index)
+{
+	return crm_plan_direct_modify(root, plan, resultRelation, subplan_index);
+}
+
+static void
+crmBeginDirectModify(ForeignScanState *node, int eflags)
+{
+	crm_begin_direct_modify(node, eflags);
+}
+
+static TupleTableSlot *
+crmIterateDirectModify(ForeignScanState *node)
+{
+	return crm_iterate_direct_modify(node);
+}
+
+static void
+crmEndDirectModify(ForeignScanState *node)
+{
+	crm_end_direct_modify(node);
+}
+
+static void
+crmExplainDirectModify(ForeignScanState *node, ExplainState *es)
+{
+	crm_explain_direct_modify(node, es);
+}
+
 static void
 crmBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
@@ -218,6 +265,13 @@ crm_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExecForeignInsert = crmExecForeignInsert;
 	routine->ExecForeignUpdate = crmExecForeignUpdate;
 	routine->ExecForeignDelete = crmExecForeignDelete;
+	routine->ExecForeignBatchInsert = crmExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = crmGetForeignModifyBatchSize;
+	routine->PlanDirectModify = crmPlanDirectModify;
+	routine->BeginDirectModify = crmBeginDirectModify;
+	routine->IterateDirectModify = crmIterateDirectModify;
+	routine->EndDirectModify = crmEndDirectModify;
+	routine->ExplainDirectModify = crmExplainDirectModify;
 	routine->EndForeignModify = crmEndForeignModify;
 	routine->BeginForeignInsert = crmBeginForeignInsert;
 	routine->EndForeignInsert = crmEndForeignInsert;

@@ -22,7 +22,7 @@ SELECT c.relname, obj_description(c.oid, 'pg_class') AS comment
 \d amo.deals
 \d amo.stages
 
--- the account is read once per connection, for its API filtering
+-- a deal by id is read from its own path, which no account setting affects
 SELECT id, name, price, status_id, pipeline_id, created_at, updated_at,
        closed_at, tags
   FROM amo.deals WHERE id = 1000001;
@@ -31,7 +31,9 @@ SELECT id FROM amo.deals WHERE id = 1000002;
 SELECT * FROM emu_requests();
 
 -- ids of linked contacts and the loss reason are asked for (with=) only
--- when the query reads them
+-- when the query reads them; a list of ids is a filter, which works only
+-- where the account's API filtering is on, so the account is read first
+-- (once per connection)
 SELECT id, contact_ids, company_id, loss_reason_id, loss_reason_name
   FROM amo.deals WHERE id IN (1000001, 1000003) ORDER BY id;
 SELECT * FROM emu_requests();

@@ -37,6 +37,8 @@ CREATE SERVER s1 FOREIGN DATA WRAPPER crm_fdw
   OPTIONS (provider 'pipedrive', url 'https://acme.pipedrive.com', page_size '501');
 CREATE SERVER s1 FOREIGN DATA WRAPPER crm_fdw
   OPTIONS (provider 'pipedrive', url 'https://acme.pipedrive.com', max_retries '-1');
+CREATE SERVER s1 FOREIGN DATA WRAPPER crm_fdw
+  OPTIONS (provider 'pipedrive', url 'https://acme.pipedrive.com', batch_size '0');
 
 -- a good one; ALTER is validated the same way
 CREATE SERVER s1 FOREIGN DATA WRAPPER crm_fdw

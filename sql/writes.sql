@@ -53,7 +53,8 @@ SELECT * FROM emu_requests();
 SELECT id, subject, type, due_date FROM activities WHERE deal_id = 42 ORDER BY id;
 SELECT * FROM emu_requests();
 
--- UPDATE by key: the row is found, then changed with only the columns set
+-- UPDATE by key: one PATCH with only the columns set, and no read first;
+-- RETURNING comes from the PATCH's answer
 UPDATE deals SET stage_id = 3 WHERE id = 42;
 SELECT * FROM emu_requests();
 UPDATE deals SET status = 'won', value = 30000, lost_reason = NULL,
@@ -82,7 +83,8 @@ SELECT * FROM emu_requests();
 SELECT count(*) FROM activities WHERE id = 1501;
 SELECT count(*) FROM activities WHERE deal_id = 42 AND type = 'task';
 SELECT * FROM emu_requests();
--- nothing matches: nothing is written
+-- ids that do not exist: one request each, answered 404, and no row
+-- changed (the same as a read first would have found, for one request less)
 DELETE FROM activities WHERE id = 999999;
 UPDATE deals SET title = 'nobody' WHERE id = 11;
 SELECT * FROM emu_requests();
@@ -129,8 +131,9 @@ INSERT INTO deals_extra (title, mood) VALUES ('x', 'happy');
 DROP FOREIGN TABLE deals_extra;
 SELECT * FROM emu_requests();
 
--- retries never duplicate data: PATCH and DELETE are retried after a
--- transient failure; a POST is not, and one whose fate is unknown says so
+-- retries never duplicate data: a PATCH or POST answered 503 may have been
+-- applied, so it is reported as of unknown outcome and not sent again
+-- (write_outcomes tests the same for every provider)
 SELECT emu('POST', '/__emulator/faults',
            '{"method":"PATCH","path":"^/api/v2/deals/42$","status":503,"times":1,"retry_after":0}') \g /dev/null
 UPDATE deals SET title = 'Stark OÜ 36 pilot (renewed)' WHERE id = 42 RETURNING id, title;
@@ -141,8 +144,8 @@ SELECT emu('POST', '/__emulator/faults',
            '{"method":"DELETE","path":"^/api/v2/activities/1504$","kind":"close","after_processing":true,"times":1}') \g /dev/null
 DELETE FROM activities WHERE id = 1504 RETURNING id, subject;
 SELECT * FROM emu_requests();
--- an item that vanishes between the read and the write is left alone, as a
--- row deleted by a concurrent transaction would be
+-- an item gone by the time its write arrives (404) is left alone and not
+-- counted, as a row deleted by a concurrent transaction would be
 SELECT emu('POST', '/__emulator/faults',
            '{"method":"PATCH","path":"^/api/v2/activities/1503$","status":404,"times":1}') \g /dev/null
 UPDATE activities SET busy = true WHERE id = 1503 RETURNING id;

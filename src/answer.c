@@ -182,9 +182,8 @@ crm_report_failure(CrmTarget *target, const CrmRequest *request,
 		case CRM_FAIL_TRANSIENT:
 			code = ERRCODE_FDW_ERROR;
 			message = psprintf("%s failed to answer%s", p, status_note(answer));
-			hint = request->idempotent ?
-				psprintf("%s failed on its side; retrying later may help.", p) :
-				psprintf("Check in %s whether the change was made before repeating the statement.", p);
+			/* writes never come here: write.c judges their outcome */
+			hint = psprintf("%s failed on its side; retrying later may help.", p);
 			break;
 		case CRM_FAIL_MISSING:
 			code = ERRCODE_FDW_TABLE_NOT_FOUND;
@@ -213,7 +212,7 @@ crm_report_failure(CrmTarget *target, const CrmRequest *request,
 			 errmsg_internal("%s", message),
 			 failure_detail(target, answer),
 			 errhint("%s", hint),
-			 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
+			 errcontext("%s", crm_request_context(request))));
 	pg_unreachable();
 }
 
@@ -232,7 +231,7 @@ bad_shape(CrmTarget *target, const CrmRequest *request, const char *path,
 					   value ? crm_json_a_type_name(value) : "absent", expected),
 			 errhint("The answer does not have the shape %s documents; check the url option of server \"%s\".",
 					 target->provider->display_name, target->server_name),
-			 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
+			 errcontext("%s", crm_request_context(request))));
 }
 
 /* Whether the entity leaves this item out of the table. */

@@ -43,6 +43,19 @@ crm_request_text(const CrmRequest *request)
 }
 
 /*
+ * The request as an error's CONTEXT names it.  A write's body is left out:
+ * the writer's own context names the rows and values it carried, which for
+ * a batch is shorter and says more.
+ */
+char *
+crm_request_context(const CrmRequest *request)
+{
+	if (request->is_write)
+		return psprintf("%s %s", request->method, request->path.data);
+	return crm_utf8_for_message(crm_request_text(request));
+}
+
+/*
  * Percent-encodes everything but RFC 3986's unreserved characters and the
  * ones listed safe, so that timestamps stay readable in logs and EXPLAIN.
  * Commas are encoded: they separate list values.

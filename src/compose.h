@@ -19,6 +19,7 @@ extern void crm_compose_read(const CrmProvider *provider, const CrmEntity *entit
 							 int size, CrmRequest *request);
 extern void crm_request_init(CrmRequest *request, const char *method);
 extern char *crm_request_text(const CrmRequest *request);
+extern char *crm_request_context(const CrmRequest *request);
 extern void crm_append_path(StringInfo buf, const CrmEntity *entity,
 							const char *template_path, const CrmCall *call);
 extern void crm_append_query_param(StringInfo buf, const char *name,

@@ -20,6 +20,7 @@
 
 #include "access/table.h"
 #include "catalog/pg_class.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -45,6 +46,50 @@ is_crm_server(Oid serverid)
 	return handler.fn_addr == crm_fdw_handler;
 }
 
+/*
+ * A table's own batch_size must be one its entity's writes can use: a
+ * number above what the API takes in one request, or for an entity written
+ * a row at a time, would be silently ignored.  (A server's batch_size spans
+ * entities, and is capped for each when it is used.)
+ */
+static void
+check_batch_size(ForeignTable *table, const CrmServerOptions *server,
+				 const CrmEntity *entity)
+{
+	ListCell   *lc;
+	int			most = 0;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		int			value;
+
+		if (strcmp(def->defname, "batch_size") != 0)
+			continue;
+		value = atoi(defGetString(def));
+		if (entity->insert && entity->insert->batch_size > most)
+			most = entity->insert->batch_size;
+		for (const CrmWriteRoute *r = entity->update; r && r->method; r++)
+			most = Max(most, r->batch_size);
+		if (most == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"batch_size\" does not apply to entity \"%s\"",
+							entity->name),
+					 errdetail("%s writes %s one row a request.",
+							   server->provider->display_name, entity->name),
+					 errhint("Leave batch_size out of this table's options.")));
+		if (value > most)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("batch_size %d is more than %s takes in one request",
+							value, server->provider->display_name),
+					 errdetail("%s takes at most %d %s a request.",
+							   server->provider->display_name, most, entity->name),
+					 errhint("Set batch_size to %d or less.", most)));
+	}
+}
+
 static void
 check_table(Oid relid, bool imported)
 {
@@ -62,6 +107,8 @@ check_table(Oid relid, bool imported)
 	crm_server_options(GetForeignServer(table->serverid), &server);
 	/* an entity the provider does not have is an ERROR here */
 	crm_table_options(table, &server, false, &options);
+
+	check_batch_size(table, &server, options.entity);
 
 	if (imported)
 	{

@@ -24,6 +24,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/timestamp.h"
+#include "utils/timeout.h"
 #include "lib/stringinfo.h"
 #include "utils/wait_event.h"
 #include "common/pg_prng.h"
@@ -290,7 +291,8 @@ setopt_failed(CURLcode code)
 static void
 perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 			 const char *method, const char *url, const char *body,
-			 bool idempotent, CrmHttpResponse *response, long *retry_after)
+			 bool idempotent, bool changes_data, CrmHttpResponse *response,
+			 long *retry_after)
 {
 	CURL	   *curl = http->curl;
 	CURLcode	code;
@@ -358,6 +360,26 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 
 	if (code == CURLE_ABORTED_BY_CALLBACK)
 	{
+		/*
+		 * A cancel that cuts off a write after it left leaves the write's
+		 * fate open: that is what the caller must report, so the cancel is
+		 * handed back as the answer.  It stays pending, and takes effect at
+		 * the next check if the caller's error does not end the statement.
+		 */
+		if (changes_data && !ProcDiePending && QueryCancelPending &&
+			request_was_sent(http, code))
+		{
+			response->transport_failed = true;
+			response->outcome_unknown = true;
+			response->cancelled = true;
+			response->transport_error =
+				get_timeout_indicator(STATEMENT_TIMEOUT, false) ?
+				"the statement was canceled by statement_timeout" :
+				get_timeout_indicator(LOCK_TIMEOUT, false) ?
+				"the statement was canceled by lock_timeout" :
+				"the statement was canceled at the user's request";
+			return;
+		}
 		CHECK_FOR_INTERRUPTS();
 		/* interrupts were held off: still do not pretend it succeeded */
 		ereport(ERROR,
@@ -373,6 +395,7 @@ perform_once(CrmHttp *http, const CrmHttpSettings *settings,
 	response->outcome_unknown = false;
 	response->timed_out = false;
 	response->transient = false;
+	response->cancelled = false;
 	response->transport_error = NULL;
 	*retry_after = -1;
 
@@ -480,6 +503,8 @@ should_retry(bool idempotent, const CrmHttpResponse *response,
 	bool		transient;
 	long		left;
 
+	if (response->cancelled)
+		return false;
 	if (response->transport_failed)
 		transient = response->transient &&
 			(!response->outcome_unknown || idempotent);
@@ -573,7 +598,7 @@ wait_for_rate(CrmHttp *http, double rate)
 void
 crm_http_request(CrmHttp *http, const CrmHttpSettings *settings,
 				 const char *method, const char *url, const char *body,
-				 bool idempotent, CrmHttpResponse *response)
+				 bool idempotent, bool changes_data, CrmHttpResponse *response)
 {
 	memset(response, 0, sizeof(*response));
 
@@ -583,8 +608,8 @@ crm_http_request(CrmHttp *http, const CrmHttpSettings *settings,
 		long		delay_ms;
 
 		wait_for_rate(http, settings->requests_per_second);
-		perform_once(http, settings, method, url, body, idempotent, response,
-					 &retry_after);
+		perform_once(http, settings, method, url, body, idempotent, changes_data,
+					 response, &retry_after);
 		if (attempt >= settings->max_retries ||
 			!should_retry(idempotent, response, retry_after, attempt, &delay_ms))
 			break;

@@ -35,6 +35,7 @@ typedef struct CrmHttpResponse
 	bool		timed_out;		/* request_timeout or connect_timeout hit */
 	bool		connected;		/* the connection was established */
 	bool		transient;		/* a network failure worth another attempt */
+	bool		cancelled;		/* a query cancel cut a sent write off */
 	const char *transport_error;	/* libcurl's words when transport_failed */
 	int			retries;		/* attempts beyond the first */
 	double		wait_ms;		/* time on the wire, backoff included */
@@ -48,6 +49,6 @@ extern char *crm_http_redact(CrmHttp *http, const char *text);
 extern void crm_http_request(CrmHttp *http, const CrmHttpSettings *settings,
 							 const char *method, const char *url,
 							 const char *body, bool idempotent,
-							 CrmHttpResponse *response);
+							 bool changes_data, CrmHttpResponse *response);
 
 #endif							/* CRM_HTTP_H */

@@ -24,6 +24,7 @@
 
 #include "import.h"
 #include "option.h"
+#include "write.h"
 
 static bool
 entity_wanted(ImportForeignSchemaStmt *stmt, const char *name)
@@ -147,6 +148,7 @@ crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
 {
 	StringInfoData buf;
 	const char *sep = "";
+	uint32		writes = crm_entity_writes(entity);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%s %s", provider->display_name, entity->name);
@@ -198,13 +200,13 @@ crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
 	else
 		appendStringInfoString(&buf, " The API applies no conditions; PostgreSQL checks them all.");
 
-	if (entity->writes)
+	if (writes)
 		appendStringInfo(&buf, " Writable: %s%s%s.",
-						 (entity->writes & CRM_WRITE_INSERT) ? "INSERT" : "",
-						 (entity->writes & CRM_WRITE_UPDATE) ?
-						 ((entity->writes & CRM_WRITE_INSERT) ? ", UPDATE" : "UPDATE") : "",
-						 (entity->writes & CRM_WRITE_DELETE) ?
-						 ((entity->writes & (CRM_WRITE_INSERT | CRM_WRITE_UPDATE)) ?
+						 (writes & CRM_WRITE_INSERT) ? "INSERT" : "",
+						 (writes & CRM_WRITE_UPDATE) ?
+						 ((writes & CRM_WRITE_INSERT) ? ", UPDATE" : "UPDATE") : "",
+						 (writes & CRM_WRITE_DELETE) ?
+						 ((writes & (CRM_WRITE_INSERT | CRM_WRITE_UPDATE)) ?
 						  ", DELETE" : "DELETE") : "");
 	else
 		appendStringInfoString(&buf, " Read-only.");

@@ -842,6 +842,30 @@ crm_datum_to_json(Datum value, Oid typid, bool isnull, const char *attname,
 	}
 }
 
+/* Sets object[path] = value, creating the objects a dotted path runs through. */
+void
+crm_json_set_path(json_t *object, const char *path, json_t *value)
+{
+	char	   *copy = pstrdup(path);
+	char	   *dot;
+
+	while ((dot = strchr(copy, '.')) != NULL)
+	{
+		json_t	   *next;
+
+		*dot = '\0';
+		next = json_object_get(object, copy);
+		if (!json_is_object(next))
+		{
+			next = crm_json_object();
+			json_object_set_new(object, copy, next);
+		}
+		object = next;
+		copy = dot + 1;
+	}
+	json_object_set_new(object, copy, value);
+}
+
 /* The elements of an array Datum, whatever its element type. */
 void
 crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n)

@@ -60,6 +60,7 @@ extern Datum crm_json_to_datum(const CrmColumnConv *conv, json_t *value,
 extern const char *crm_json_type_name(json_t *value);
 extern const char *crm_json_a_type_name(json_t *value);
 extern char *crm_json_text(json_t *value);
+extern void crm_json_set_path(json_t *object, const char *path, json_t *value);
 extern void crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n);
 extern char *crm_from_utf8(const char *text);
 extern char *crm_to_utf8(const char *text);

@@ -1,16 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * modify.c
- *		INSERT, UPDATE and DELETE on foreign tables: one API write per row,
- *		the entity's key as row identity, RETURNING from the API's answer.
+ *		INSERT, UPDATE and DELETE on foreign tables, row by row or in
+ *		batches: what may be written (checked while planning), the entity's
+ *		key as row identity, the rows kept for batches, and RETURNING from
+ *		the API's answer.
  *
- * A CRM has no transactions: each row is written when the executor hands
- * it over, and stays written if a later row fails.  So a failure says how
- * many rows were already written and which ones, and nothing is written
- * twice: a POST whose fate is unknown is not resent (see http.c).
+ * A CRM has no transactions: each row, or batch, is written when it is
+ * complete, and stays written if a later one fails; write.c judges every
+ * outcome and says what was written.  Rows are kept for a batch only when
+ * nothing needs each row's answer as it is written.
  *
- * Never decides what a request looks like: the provider spells each write
- * from the columns this file converts.
+ * Never decides what a request looks like: the entity's routes and the
+ * provider do.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,9 +22,10 @@
 
 #include "access/sysattr.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
+#include "lib/ilist.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/appendinfo.h"
@@ -36,54 +39,9 @@
 #include "json_datum.h"
 #include "modify.h"
 #include "option.h"
-#include "compose.h"
 #include "request.h"
 #include "rowset.h"
-
-/* How many ids of already written rows an error lists. */
-#define CRM_WRITTEN_IDS_SHOWN	20
-
-typedef struct CrmModifyState
-{
-	CrmTarget	target;
-	const CrmEntity *entity;
-	CmdType		operation;
-	Relation	rel;
-	const char *relname;		/* outlives the relation, for late warnings */
-	List	   *target_attrs;	/* attnums of the columns written */
-	char	  **target_fields;	/* their JSON paths, parallel */
-	CrmColumnConv *returning;	/* RETURNING columns, from the answer */
-	int			nreturning;
-	AttrNumber	key_junk;		/* "crm_key" in the subplan's output */
-	AttrNumber	row_junk;		/* "crm_row": DELETE's row, for RETURNING */
-	Oid			key_type;
-	bool		check_each_row; /* no plan checked the columns: refuse
-								 * values for read-only ones row by row */
-	int64		rows_written;
-	StringInfoData written_ids; /* the first few, for error messages */
-	bool		reported;		/* an error's context already named them */
-	bool		ended;			/* EndForeignModify ran: the statement succeeded */
-	MemoryContextCallback gone; /* runs when the statement's memory goes */
-	int64		current_row;
-	MemoryContext row_cxt;
-	CrmCounters counters;
-} CrmModifyState;
-
-static const char *
-operation_name(CmdType operation)
-{
-	switch (operation)
-	{
-		case CMD_INSERT:
-			return "INSERT";
-		case CMD_UPDATE:
-			return "UPDATE";
-		case CMD_DELETE:
-			return "DELETE";
-		default:
-			return "write";
-	}
-}
+#include "write.h"
 
 static uint32
 operation_bit(CmdType operation)
@@ -102,8 +60,8 @@ operation_bit(CmdType operation)
 }
 
 /* The entity behind a foreign table, and its server's options. */
-static const CrmEntity *
-relation_entity(Oid relid, CrmServerOptions *server, ForeignServer **fserver,
+const CrmEntity *
+crm_modify_entity(Oid relid, CrmServerOptions *server, ForeignServer **fserver,
 				bool missing_ok)
 {
 	ForeignTable *table = GetForeignTable(relid);
@@ -115,9 +73,9 @@ relation_entity(Oid relid, CrmServerOptions *server, ForeignServer **fserver,
 	return table_options.entity;
 }
 
-/* As relation_entity(), for a write: every column must name a field. */
-static const CrmEntity *
-written_entity(Relation rel, CrmServerOptions *server, ForeignServer **fserver)
+/* As crm_modify_entity(), for a write: every column must name a field. */
+const CrmEntity *
+crm_written_entity(Relation rel, CrmServerOptions *server, ForeignServer **fserver)
 {
 	ForeignTable *table = GetForeignTable(RelationGetRelid(rel));
 	CrmTableOptions table_options;
@@ -133,17 +91,17 @@ written_entity(Relation rel, CrmServerOptions *server, ForeignServer **fserver)
  * A write the entity does not take is refused as PostgreSQL refuses one on
  * a read-only relation, saying which entities crm_fdw does write.
  */
-static void
-check_entity_writable(Relation rel, const CrmProvider *provider,
+void
+crm_check_entity_writable(Relation rel, const CrmProvider *provider,
 					  const CrmEntity *entity, CmdType operation)
 {
 	StringInfoData writable;
 
-	if (entity->writes & operation_bit(operation))
+	if (crm_entity_writes(entity) & operation_bit(operation))
 		return;
 	initStringInfo(&writable);
 	for (const CrmEntity *e = provider->entities; e->name; e++)
-		if (e->writes & operation_bit(operation))
+		if (crm_entity_writes(e) & operation_bit(operation))
 			appendStringInfo(&writable, "%s%s", writable.len ? ", " : "", e->name);
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -152,6 +110,8 @@ check_entity_writable(Relation rel, const CrmProvider *provider,
 			 operation == CMD_UPDATE ?
 			 errmsg("cannot update foreign table \"%s\"", RelationGetRelationName(rel)) :
 			 errmsg("cannot delete from foreign table \"%s\"", RelationGetRelationName(rel)),
+			 operation == CMD_DELETE && entity->no_delete_hint ?
+			 errdetail("%s", entity->no_delete_hint) :
 			 errdetail("crm_fdw cannot %s %s %s.",
 					   operation == CMD_INSERT ? "create" :
 					   operation == CMD_UPDATE ? "change" : "delete",
@@ -167,8 +127,8 @@ check_entity_writable(Relation rel, const CrmProvider *provider,
 					 provider->display_name)));
 }
 
-static AttrNumber
-key_attnum(Relation rel, const CrmEntity *entity)
+AttrNumber
+crm_modify_key_attnum(Relation rel, const CrmEntity *entity)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 
@@ -192,19 +152,19 @@ crm_is_updatable(Relation rel)
 	CrmServerOptions server;
 	ForeignServer *fserver;
 	/* asked for by information_schema too: a bad entity is not an error here */
-	const CrmEntity *entity = relation_entity(RelationGetRelid(rel), &server,
+	const CrmEntity *entity = crm_modify_entity(RelationGetRelid(rel), &server,
 											  &fserver, true);
 	int			events = 0;
 
 	if (entity == NULL)
 		return 0;
-	if (entity->writes & CRM_WRITE_INSERT)
+	if (crm_entity_writes(entity) & CRM_WRITE_INSERT)
 		events |= (1 << CMD_INSERT);
-	if (key_attnum(rel, entity) != InvalidAttrNumber)
+	if (crm_modify_key_attnum(rel, entity) != InvalidAttrNumber)
 	{
-		if (entity->writes & CRM_WRITE_UPDATE)
+		if (crm_entity_writes(entity) & CRM_WRITE_UPDATE)
 			events |= (1 << CMD_UPDATE);
-		if (entity->writes & CRM_WRITE_DELETE)
+		if (crm_entity_writes(entity) & CRM_WRITE_DELETE)
 			events |= (1 << CMD_DELETE);
 	}
 	return events;
@@ -216,9 +176,9 @@ crm_add_update_targets(PlannerInfo *root, Index rtindex,
 {
 	CrmServerOptions server;
 	ForeignServer *fserver;
-	const CrmEntity *entity = relation_entity(RelationGetRelid(rel), &server,
+	const CrmEntity *entity = crm_modify_entity(RelationGetRelid(rel), &server,
 											  &fserver, false);
-	AttrNumber	attnum = key_attnum(rel, entity);
+	AttrNumber	attnum = crm_modify_key_attnum(rel, entity);
 	Form_pg_attribute attr;
 
 	if (attnum == InvalidAttrNumber)
@@ -245,8 +205,8 @@ crm_add_update_targets(PlannerInfo *root, Index rtindex,
 }
 
 /* Columns a statement writes: INSERT's column list, UPDATE's SET list. */
-static List *
-written_attrs(PlannerInfo *root, CmdType operation, Index resultRelation)
+List *
+crm_written_attrs(PlannerInfo *root, CmdType operation, Index resultRelation)
 {
 	List	   *attrs = NIL;
 
@@ -280,8 +240,8 @@ written_attrs(PlannerInfo *root, CmdType operation, Index resultRelation)
 }
 
 /* Refuses, while planning, a write the API would refuse or ignore. */
-static void
-check_written_column(Relation rel, const CrmEntity *entity,
+void
+crm_check_written_column(Relation rel, const CrmEntity *entity,
 					 const CrmProvider *provider, CmdType operation,
 					 AttrNumber attnum, const char *field)
 {
@@ -304,6 +264,12 @@ check_written_column(Relation rel, const CrmEntity *entity,
 				 errhint("Leave it out of the INSERT, and read it back with RETURNING.") :
 				 errhint("Leave it out of the SET list.")));
 
+	if (field[0] == '^' || strchr(field, '*'))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of foreign table \"%s\" reads a value around or across items (field '%s') and cannot be written",
+						attname, RelationGetRelationName(rel), field),
+				 errhint("Write the item it reads through its own table.")));
 	for (const char *p = field; *p; p++)
 	{
 		/* a path through an array cannot be written */
@@ -317,6 +283,57 @@ check_written_column(Relation rel, const CrmEntity *entity,
 	}
 }
 
+/* The columns RETURNING reads. */
+List *
+crm_returning_attrs(ModifyTable *plan, int subplan_index, Index resultRelation,
+					Relation rel)
+{
+	List	   *attrs = NIL;
+	Bitmapset  *used = NULL;
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		whole_row;
+
+	if (plan->returningLists == NIL)
+		return NIL;
+	pull_varattnos((Node *) list_nth(plan->returningLists, subplan_index),
+				   resultRelation, &used);
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, used);
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			(whole_row ||
+			 bms_is_member(i + 1 - FirstLowInvalidHeapAttributeNumber, used)))
+			attrs = lappend_int(attrs, i + 1);
+	return attrs;
+}
+
+/*
+ * Every column written needs a route that takes it: SalesMan, say, changes
+ * some fields of a deal through one call and its stage through another.
+ */
+void
+crm_check_routes(Relation rel, const CrmEntity *entity, const CrmProvider *provider,
+				 CmdType operation, Oid relid, List *attrs)
+{
+	List	   *fields = NIL;
+	ListCell   *lc;
+
+	foreach(lc, attrs)
+		fields = lappend(fields, crm_column_field(relid, (AttrNumber) lfirst_int(lc),
+												  entity));
+	foreach(lc, crm_route_parts(entity, operation, fields))
+	{
+		CrmRoutePart *part = (CrmRoutePart *) lfirst(lc);
+
+		if (part->route == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s's API cannot change field \"%s\" of %s",
+							provider->display_name, (char *) linitial(part->fields),
+							entity->name),
+					 errhint("Leave the column out of the SET list.")));
+	}
+}
+
 List *
 crm_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 				int subplan_index)
@@ -326,140 +343,123 @@ crm_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 	Relation	rel = table_open(rte->relid, NoLock);
 	CrmServerOptions server;
 	ForeignServer *fserver;
-	const CrmEntity *entity = written_entity(rel, &server, &fserver);
+	const CrmEntity *entity = crm_written_entity(rel, &server, &fserver);
 	List	   *attrs;
 	List	   *returning_attrs = NIL;
 	ListCell   *lc;
 
-	check_entity_writable(rel, server.provider, entity, operation);
+	crm_check_entity_writable(rel, server.provider, entity, operation);
 
-	attrs = written_attrs(root, operation, resultRelation);
+	attrs = crm_written_attrs(root, operation, resultRelation);
 	foreach(lc, attrs)
 	{
 		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
 
-		if (operation == CMD_UPDATE && attnum == key_attnum(rel, entity))
+		if (operation == CMD_UPDATE && attnum == crm_modify_key_attnum(rel, entity))
 			ereport(ERROR,
 					(errcode(ERRCODE_GENERATED_ALWAYS),
 					 errmsg("column \"%s\" of foreign table \"%s\" is the key and cannot be changed",
 							NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
 							RelationGetRelationName(rel))));
-		check_written_column(rel, entity, server.provider, operation, attnum,
+		crm_check_written_column(rel, entity, server.provider, operation, attnum,
 							 crm_column_field(rte->relid, attnum, entity));
 	}
+	crm_check_routes(rel, entity, server.provider, operation, rte->relid, attrs);
 
-	if (plan->returningLists)
-	{
-		Bitmapset  *used = NULL;
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		whole_row;
-
-		pull_varattnos((Node *) list_nth(plan->returningLists, subplan_index),
-					   resultRelation, &used);
-		whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, used);
-		for (int i = 0; i < desc->natts; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped &&
-				(whole_row ||
-				 bms_is_member(i + 1 - FirstLowInvalidHeapAttributeNumber, used)))
-				returning_attrs = lappend_int(returning_attrs, i + 1);
-	}
-
+	returning_attrs = crm_returning_attrs(plan, subplan_index, resultRelation, rel);
 	table_close(rel, NoLock);
 	return list_make3(attrs, returning_attrs, makeString(pstrdup(entity->name)));
 }
 
-static void
-remember_written(CrmModifyState *s, json_t *row, const char *key)
-{
-	json_t	   *id = row ? json_object_get(row, s->entity->key ? s->entity->key : "id") : NULL;
-	const char *text = key;
-
-	if (id && !json_is_null(id))
-		text = crm_json_text(id);
-	s->rows_written++;
-	/* appending keeps the buffer in the state's own memory context */
-	if (s->rows_written <= CRM_WRITTEN_IDS_SHOWN && text)
-		appendStringInfo(&s->written_ids, "%s%s", s->written_ids.len ? ", " : "", text);
-}
-
-/* Every error during a write says what this statement already wrote. */
-static void
-write_error_context(void *arg)
-{
-	CrmModifyState *s = (CrmModifyState *) arg;
-	const char *provider = s->target.provider->display_name;
-
-	/* said here, so the abort need not say it again */
-	s->reported = true;
-
-	if (s->rows_written == 0)
-		errcontext("%s of row " INT64_FORMAT " of foreign table \"%s\"; no row was written before it",
-				   operation_name(s->operation), s->current_row,
-				   RelationGetRelationName(s->rel));
-	else
-		errcontext("%s of row " INT64_FORMAT " of foreign table \"%s\"; " INT64_FORMAT
-				   " row%s written before it stay%s written (%s %s%s), as %s has no transactions",
-				   operation_name(s->operation), s->current_row,
-				   RelationGetRelationName(s->rel), s->rows_written,
-				   s->rows_written == 1 ? "" : "s", s->rows_written == 1 ? "s" : "",
-				   s->entity->key ? s->entity->key : "id", s->written_ids.data,
-				   s->rows_written > CRM_WRITTEN_IDS_SHOWN ? ", ..." : "",
-				   provider);
-}
-
-/*
- * Rows that statements of the current transaction wrote and that no
- * message has mentioned yet: a ROLLBACK cannot undo them, and says so.
- */
-static int64 xact_rows_written = 0;
-static const char *xact_provider = NULL;
-
-static void
-writes_xact_callback(XactEvent event, void *arg)
-{
-	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
-		xact_rows_written > 0)
-		ereport(WARNING,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg(INT64_FORMAT " row%s written to %s in the rolled back transaction stay%s written",
-						xact_rows_written, xact_rows_written == 1 ? "" : "s",
-						xact_provider, xact_rows_written == 1 ? "s" : ""),
-				 errhint("%s has no transactions: a rollback does not undo them.",
-						 xact_provider)));
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PREPARE)
-		xact_rows_written = 0;
-}
-
-/*
- * When a statement's memory goes without EndForeignModify having run, the
- * statement failed: in its scan, a trigger, RETURNING, anywhere.  Rows it
- * wrote stay written, and unless an error's context said so already, a
- * WARNING does.
- */
-static void
-statement_gone(void *arg)
-{
-	CrmModifyState *s = (CrmModifyState *) arg;
-
-	if (s->ended || s->rows_written == 0 || s->reported)
-		return;
-	ereport(WARNING,
-			(errcode(ERRCODE_FDW_ERROR),
-			 errmsg(INT64_FORMAT " row%s written to %s by the failed statement stay%s written",
-					s->rows_written, s->rows_written == 1 ? "" : "s",
-					s->target.provider->display_name,
-					s->rows_written == 1 ? "s" : ""),
-			 errdetail("%s of foreign table \"%s\", %s %s%s.",
-					   operation_name(s->operation), s->relname,
-					   s->entity->key ? s->entity->key : "id", s->written_ids.data,
-					   s->rows_written > CRM_WRITTEN_IDS_SHOWN ? ", ..." : ""),
-			 errhint("%s has no transactions: a rollback does not undo them.",
-					 s->target.provider->display_name)));
-}
+/* ---- execution ---- */
 
 /* The state of writes to one foreign table, whichever way they come. */
+typedef struct CrmModifyState
+{
+	CrmWriter	writer;
+	Relation	rel;
+	List	   *target_attrs;	/* attnums of the columns written */
+	char	  **target_fields;	/* their JSON paths, parallel */
+	CrmColumnConv *returning;	/* RETURNING columns, from the answer */
+	int			nreturning;
+	AttrNumber	key_junk;		/* "crm_key" in the subplan's output */
+	AttrNumber	row_junk;		/* "crm_row": DELETE's row, for RETURNING */
+	Oid			key_type;
+	bool		check_each_row; /* no plan checked the columns: refuse
+								 * values for read-only ones row by row */
+	List	   *parts;			/* CrmRoutePart: which route writes what */
+	int			batch_size;		/* > 1: rows are kept and written in batches */
+	CrmWriteRow *pending;		/* rows kept for the next batch */
+	int			npending;
+	EState	   *estate;
+	bool		counts_rows;	/* UPDATE/DELETE's command tag counts ours */
+	dlist_node	kept_node;		/* in kept_writers while rows may be kept */
+	int64		current_row;
+	MemoryContext row_cxt;		/* one row's conversion and request */
+	MemoryContext batch_cxt;	/* the rows kept for a batch */
+} CrmModifyState;
+
+/* The fields of a route part's columns, as a list of field names. */
+static List *
+target_field_list(CrmModifyState *s)
+{
+	List	   *fields = NIL;
+
+	for (int i = 0; i < list_length(s->target_attrs); i++)
+		fields = lappend(fields, s->target_fields[i]);
+	return fields;
+}
+
+/*
+ * Writers that keep rows for batches, so that the end of ExecutorRun can
+ * write the last batch: the command tag ("UPDATE 109") is taken from
+ * es_processed right after ExecutorRun, before EndForeignModify runs, and
+ * an UPDATE's or DELETE's kept rows are counted only once written.
+ */
+static dlist_head kept_writers = DLIST_STATIC_INIT(kept_writers);
+static ExecutorRun_hook_type prev_executor_run = NULL;
+
+static void flush_pending(CrmModifyState *s);
+
+static void
+forget_kept_writer(void *arg)
+{
+	dlist_delete(&((CrmModifyState *) arg)->kept_node);
+}
+
+static void
+executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+			 bool execute_once)
+{
+	dlist_mutable_iter iter;
+
+	if (prev_executor_run)
+		prev_executor_run(queryDesc, direction, count, execute_once);
+	else
+		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+
+	dlist_foreach_modify(iter, &kept_writers)
+	{
+		CrmModifyState *s = dlist_container(CrmModifyState, kept_node, iter.cur);
+
+		if (s->estate == queryDesc->estate)
+			flush_pending(s);
+	}
+}
+
+void
+crm_modify_init(void)
+{
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = executor_run;
+}
+
+/*
+ * The state of writes to one foreign table.  Rows are kept for batches
+ * when a batch can be sent at all (every route takes arrays) and nothing
+ * needs each row's answer as it is written: no RETURNING, no AFTER ROW
+ * trigger, no WITH CHECK OPTION.
+ */
 static CrmModifyState *
 modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 			 List *target_attrs, List *returning_attrs, bool explain_only)
@@ -468,19 +468,45 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	Relation	rel = rinfo->ri_RelationDesc;
 	Index		rtindex = rinfo->ri_RangeTableIndex;
 	ForeignServer *fserver;
+	CrmServerOptions server;
+	CrmTableOptions table_options;
+	ForeignTable *table = GetForeignTable(RelationGetRelid(rel));
+	const CrmEntity *entity;
 	RangeTblEntry *rte;
 	Oid			userid;
+	TriggerDesc *trig = rinfo->ri_TrigDesc;
+	bool		row_triggers;
 	ListCell   *lc;
 	int			i;
 
+	fserver = GetForeignServer(table->serverid);
+	crm_server_options(fserver, &server);
+	crm_table_options(table, &server, false, &table_options);
+	entity = table_options.entity;
+
 	s->rel = rel;
-	s->relname = pstrdup(RelationGetRelationName(rel));
-	s->operation = operation;
-	s->entity = relation_entity(RelationGetRelid(rel), &s->target.server, &fserver,
-								false);
-	crm_target_init(&s->target, fserver);
+	s->estate = estate;
 	s->target_attrs = target_attrs;
-	initStringInfo(&s->written_ids);
+	crm_writer_init(&s->writer, fserver, entity, operation,
+					RelationGetRelationName(rel));
+	s->target_fields = palloc0(sizeof(char *) * Max(list_length(target_attrs), 1));
+	i = 0;
+	foreach(lc, target_attrs)
+		s->target_fields[i++] = crm_column_field(RelationGetRelid(rel),
+												 (AttrNumber) lfirst_int(lc),
+												 entity);
+	s->parts = crm_route_parts(entity, operation, target_field_list(s));
+
+	row_triggers = trig &&
+		((operation == CMD_INSERT && trig->trig_insert_after_row) ||
+		 (operation == CMD_UPDATE && trig->trig_update_after_row) ||
+		 (operation == CMD_DELETE && trig->trig_delete_after_row));
+	s->batch_size = returning_attrs == NIL && !row_triggers &&
+		rinfo->ri_WithCheckOptions == NIL ? INT_MAX : 1;
+	foreach(lc, s->parts)
+		s->batch_size = Min(s->batch_size,
+							crm_write_batch_size(((CrmRoutePart *) lfirst(lc))->route,
+												 table_options.batch_size));
 
 	if (explain_only)
 		return s;
@@ -490,14 +516,7 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		rtindex = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
 	rte = exec_rt_fetch(rtindex, estate);
 	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-	crm_target_connect(&s->target, userid, estate);
-
-	s->target_fields = palloc0(sizeof(char *) * Max(list_length(target_attrs), 1));
-	i = 0;
-	foreach(lc, target_attrs)
-		s->target_fields[i++] = crm_column_field(RelationGetRelid(rel),
-												 (AttrNumber) lfirst_int(lc),
-												 s->entity);
+	crm_target_connect(&s->writer.target, userid, estate);
 
 	s->nreturning = list_length(returning_attrs);
 	s->returning = palloc0(sizeof(CrmColumnConv) * Max(s->nreturning, 1));
@@ -505,21 +524,32 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	foreach(lc, returning_attrs)
 	{
 		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
-
-		char	   *field = crm_column_field(RelationGetRelid(rel), attnum, s->entity);
-		const CrmColumn *column = crm_find_column_by_field(s->entity, field);
+		char	   *field = crm_column_field(RelationGetRelid(rel), attnum, entity);
+		const CrmColumn *column = crm_find_column_by_field(entity, field);
 
 		crm_conv_init(&s->returning[i++], rel, attnum, field,
 					  column ? column->wire : CRM_FMT_AUTO,
-					  s->target.server.time_zone);
+					  s->writer.target.server.time_zone);
 	}
 
+	if (s->batch_size > 1)
+	{
+		MemoryContextCallback *forget;
+
+		s->pending = MemoryContextAllocZero(estate->es_query_cxt,
+											sizeof(CrmWriteRow) * s->batch_size);
+		/* until the query's memory goes, at its end or on an error */
+		dlist_push_tail(&kept_writers, &s->kept_node);
+		forget = MemoryContextAlloc(estate->es_query_cxt, sizeof(MemoryContextCallback));
+		forget->func = forget_kept_writer;
+		forget->arg = s;
+		MemoryContextRegisterResetCallback(estate->es_query_cxt, forget);
+	}
 	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw write",
 									   ALLOCSET_DEFAULT_SIZES);
-	/* not on row_cxt: that one is reset for every row */
-	s->gone.func = statement_gone;
-	s->gone.arg = s;
-	MemoryContextRegisterResetCallback(estate->es_query_cxt, &s->gone);
+	s->batch_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	crm_writer_watch(&s->writer, estate->es_query_cxt);
 	return s;
 }
 
@@ -533,10 +563,11 @@ crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 									 (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
 
 	rinfo->ri_FdwState = s;
-	if (s->operation != CMD_INSERT && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	s->counts_rows = mtstate->canSetTag;
+	if (s->writer.operation != CMD_INSERT && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 	{
 		Plan	   *subplan = outerPlanState(mtstate)->plan;
-		AttrNumber	key = key_attnum(s->rel, s->entity);
+		AttrNumber	key = crm_modify_key_attnum(s->rel, s->writer.entity);
 
 		s->key_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, "crm_key");
 		if (!AttributeNumberIsValid(s->key_junk))
@@ -560,11 +591,11 @@ crm_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	CrmModifyState *s;
 	CrmServerOptions server;
 	ForeignServer *fserver;
-	const CrmEntity *entity = written_entity(rinfo->ri_RelationDesc, &server,
-											 &fserver);
+	const CrmEntity *entity = crm_written_entity(rinfo->ri_RelationDesc, &server,
+												 &fserver);
 
-	check_entity_writable(rinfo->ri_RelationDesc, server.provider, entity,
-						  CMD_INSERT);
+	crm_check_entity_writable(rinfo->ri_RelationDesc, server.provider, entity,
+							  CMD_INSERT);
 
 	for (int i = 0; i < desc->natts; i++)
 	{
@@ -580,35 +611,11 @@ crm_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	rinfo->ri_FdwState = s;
 }
 
-/* Sets body[path] = value, creating the objects a dotted path runs through. */
-static void
-set_path(json_t *body, const char *path, json_t *value)
-{
-	char	   *copy = pstrdup(path);
-	char	   *dot;
-	json_t	   *object = body;
-
-	while ((dot = strchr(copy, '.')) != NULL)
-	{
-		json_t	   *next;
-
-		*dot = '\0';
-		next = json_object_get(object, copy);
-		if (!json_is_object(next))
-		{
-			next = crm_json_object();
-			json_object_set_new(object, copy, next);
-		}
-		object = next;
-		copy = dot + 1;
-	}
-	json_object_set_new(object, copy, value);
-}
-
+/* The written columns' values as JSON, at their fields' paths. */
 static json_t *
-build_body(CrmModifyState *s, TupleTableSlot *slot)
+row_values(CrmModifyState *s, TupleTableSlot *slot)
 {
-	json_t	   *body = crm_json_object();
+	json_t	   *values = crm_json_object();
 	TupleDesc	desc = RelationGetDescr(s->rel);
 	ListCell   *lc;
 	int			i = 0;
@@ -621,25 +628,26 @@ build_body(CrmModifyState *s, TupleTableSlot *slot)
 		Datum		value = slot_getattr(slot, attnum, &isnull);
 
 		/* a new row without a value is a row without that field */
-		if (!(isnull && s->operation == CMD_INSERT))
+		if (!(isnull && s->writer.operation == CMD_INSERT))
 		{
-			const CrmColumn *column = crm_find_column_by_field(s->entity,
+			const CrmColumn *column = crm_find_column_by_field(s->writer.entity,
 															   s->target_fields[i]);
 
 			/* the field is known already: no catalog lookup per row */
 			if (s->check_each_row)
-				check_written_column(s->rel, s->entity, s->target.provider,
-									 s->operation, attnum, s->target_fields[i]);
-
-			set_path(body, s->target_fields[i],
+				crm_check_written_column(s->rel, s->writer.entity,
+										 s->writer.target.provider,
+										 s->writer.operation, attnum,
+										 s->target_fields[i]);
+			crm_json_set_path(values, s->target_fields[i],
 					 crm_datum_to_json(value, attr->atttypid, isnull,
 									   NameStr(attr->attname),
 									   column ? column->wire : CRM_FMT_AUTO,
-									   s->target.server.time_zone));
+									   s->writer.target.server.time_zone));
 		}
 		i++;
 	}
-	return body;
+	return values;
 }
 
 static char *
@@ -654,19 +662,18 @@ row_key(CrmModifyState *s, TupleTableSlot *planSlot)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_USE_OF_NULL_POINTER),
 				 errmsg("a row of foreign table \"%s\" has no %s",
-						RelationGetRelationName(s->rel), s->entity->key),
+						RelationGetRelationName(s->rel), s->writer.entity->key),
 				 errhint("UPDATE and DELETE find each row by its key.")));
 	getTypeOutputInfo(s->key_type, &output, &varlena);
 	return OidOutputFunctionCall(output, value);
 }
 
-/* RETURNING: the row as the API answered it. */
 static void
-store_answer(CrmModifyState *s, json_t *row, TupleTableSlot *slot)
+store_returning(CrmModifyState *s, json_t *row, TupleTableSlot *slot)
 {
-	CrmRow		answer_row;
+	CrmRow		as_row;
 
-	crm_row_of(&answer_row, row);
+	crm_row_of(&as_row, row);
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	for (int i = 0; i < s->nreturning; i++)
@@ -675,7 +682,7 @@ store_answer(CrmModifyState *s, json_t *row, TupleTableSlot *slot)
 		int			att = conv->attnum - 1;
 
 		slot->tts_values[att] =
-			crm_json_to_datum(conv, crm_json_lookup(&answer_row, conv),
+			crm_json_to_datum(conv, crm_json_lookup(&as_row, conv),
 							  &slot->tts_isnull[att]);
 	}
 	ExecStoreVirtualTuple(slot);
@@ -703,89 +710,90 @@ store_read_row(CrmModifyState *s, TupleTableSlot *planSlot, TupleTableSlot *slot
 	ExecForceStoreHeapTuple(tuple, slot, false);
 }
 
-/* One write: spelled by the provider, sent, its answer unwrapped. */
+/* Writes the rows kept for a batch. */
+static void
+flush_pending(CrmModifyState *s)
+{
+	if (s->npending == 0)
+		return;
+	crm_writer_push_context(&s->writer);
+	crm_write_parts(&s->writer, s->parts, s->pending, s->npending, s->batch_size);
+	crm_writer_pop_context(&s->writer);
+
+	/*
+	 * An UPDATE's or DELETE's kept rows were not counted when handed over
+	 * (see write_row): the command tag counts the ones written, as it would
+	 * without batches, and not those found gone.
+	 */
+	if (s->writer.operation != CMD_INSERT && s->counts_rows)
+		for (int i = 0; i < s->npending; i++)
+			if (s->pending[i].outcome == CRM_ROW_WRITTEN)
+				s->estate->es_processed++;
+	s->npending = 0;
+	MemoryContextReset(s->batch_cxt);
+}
+
+/*
+ * One row handed over by the executor: written now (and RETURNING made),
+ * or kept for the next batch.
+ */
 static TupleTableSlot *
 write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 {
-	ErrorContextCallback errcallback;
-	CrmRequest	request;
-	CrmAnswer	answer;
-	CrmCall		item;
+	CrmWriteRow row;
 	MemoryContext old;
-	json_t	   *row = NULL;
-	const char *error = NULL;
-	char	   *key = NULL;
-	int64		retries_before;
+	bool		keep = s->batch_size > 1;
 
 	MemoryContextReset(s->row_cxt);
-	old = MemoryContextSwitchTo(s->row_cxt);
-	s->current_row++;
-	errcallback.callback = write_error_context;
-	errcallback.arg = s;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	old = MemoryContextSwitchTo(keep ? s->batch_cxt : s->row_cxt);
+	memset(&row, 0, sizeof(row));
+	row.number = ++s->current_row;
+	s->writer.current = &row;
+	s->writer.ncurrent = 1;
+	crm_writer_push_context(&s->writer);
 
-	memset(&item, 0, sizeof(item));
-	if (s->operation != CMD_INSERT)
-		item.item_key = key = row_key(s, planSlot);
-	crm_request_init(&request, NULL);
-	s->target.provider->build_write(s->entity, s->operation,
-									s->operation == CMD_INSERT ? NULL : &item,
-									s->operation == CMD_DELETE ? NULL :
-									build_body(s, slot),
-									&request);
-	/* a POST may not be resent: its server may have acted on it */
-	request.idempotent = strcmp(request.method, "POST") != 0;
-	request.is_item = s->operation != CMD_INSERT;
-	retries_before = s->counters.retries;
-	crm_send(&s->target, s->entity, &request, &s->counters, &answer);
-	/* what this statement, or one around it, read before may have changed */
-	crm_statement_caches_clear();
+	if (s->writer.operation != CMD_INSERT)
+		row.key = row_key(s, planSlot);
+	if (s->writer.operation != CMD_DELETE)
+		row.values = row_values(s, slot);
 
-	if (answer.kind == CRM_ANSWER_NO_ROWS)
+	if (keep)
 	{
-		/*
-		 * 404: the item is gone.  After a retried DELETE, our first attempt
-		 * deleted it and its answer was lost: done.  Otherwise it vanished
-		 * between reading and writing, and, as for a row deleted by a
-		 * concurrent transaction, there is nothing to change.
-		 */
-		bool		deleted_by_us = s->operation == CMD_DELETE &&
-			s->counters.retries > retries_before;
-
-		if (deleted_by_us)
-		{
-			remember_written(s, NULL, key);
-			if (s->row_junk)
-				store_read_row(s, planSlot, slot);
-		}
-		error_context_stack = errcallback.previous;
+		s->pending[s->npending++] = row;
+		crm_writer_pop_context(&s->writer);
 		MemoryContextSwitchTo(old);
-		return deleted_by_us ? slot : NULL;
+		if (s->npending >= s->batch_size)
+			flush_pending(s);
+
+		/*
+		 * An INSERT's row is written or the statement fails, so the
+		 * executor may count it now (COPY counts it regardless).  An UPDATE
+		 * or DELETE row may turn out gone: it is counted when its batch is
+		 * written, and nothing waits for it here (no RETURNING, no row
+		 * trigger: nothing would be kept otherwise).
+		 */
+		return s->writer.operation == CMD_INSERT ? slot : NULL;
 	}
 
-	row = s->target.provider->extract_written(s->entity, s->operation, answer.json,
-											  &error);
-	if (row == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("%s %s failed", s->target.provider->display_name,
-						operation_name(s->operation)),
-				 errdetail("%s", crm_utf8_for_message(crm_http_redact(s->target.conn->http,
-																	  error))),
-				 errhint("Check the values written against what %s accepts for %s.",
-						 s->target.provider->display_name, s->entity->name)));
-	remember_written(s, row, key);
+	crm_write_parts(&s->writer, s->parts, &row, 1, s->batch_size);
+	crm_writer_pop_context(&s->writer);
 
-	if (s->operation == CMD_DELETE)
+	if (row.outcome == CRM_ROW_VANISHED)
+	{
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
+	if (s->writer.operation == CMD_DELETE)
 	{
 		if (s->row_junk)
 			store_read_row(s, planSlot, slot);
 	}
 	else if (s->nreturning > 0)
-		store_answer(s, row, slot);
-
-	error_context_stack = errcallback.previous;
+	{
+		crm_complete_returning(&s->writer, s->parts, &row, 1, s->returning,
+							   s->nreturning);
+		store_returning(s, row.answer, slot);
+	}
 	MemoryContextSwitchTo(old);
 	return slot;
 }
@@ -795,6 +803,34 @@ crm_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 				TupleTableSlot *planSlot)
 {
 	return write_row((CrmModifyState *) rinfo->ri_FdwState, slot, planSlot);
+}
+
+/*
+ * PostgreSQL's own batches (INSERT without RETURNING, row triggers or
+ * check options): the rows go out in the route's arrays.
+ */
+TupleTableSlot **
+crm_exec_batch_insert(EState *estate, ResultRelInfo *rinfo,
+					  TupleTableSlot **slots, TupleTableSlot **planSlots,
+					  int *numSlots)
+{
+	CrmModifyState *s = (CrmModifyState *) rinfo->ri_FdwState;
+
+	for (int i = 0; i < *numSlots; i++)
+		(void) write_row(s, slots[i], planSlots ? planSlots[i] : NULL);
+	flush_pending(s);
+	return slots;
+}
+
+int
+crm_modify_batch_size(ResultRelInfo *rinfo)
+{
+	CrmModifyState *s = (CrmModifyState *) rinfo->ri_FdwState;
+
+	/* EXPLAIN, and what PostgreSQL already ruled out, take no batches */
+	if (s == NULL || rinfo->ri_projectReturning != NULL)
+		return 1;
+	return Max(s->batch_size, 1);
 }
 
 TupleTableSlot *
@@ -816,21 +852,40 @@ crm_end_modify(EState *estate, ResultRelInfo *rinfo)
 {
 	CrmModifyState *s = (CrmModifyState *) rinfo->ri_FdwState;
 
-	static bool registered = false;
-
 	/* memory goes with the query; the connection stays cached */
-	if (s == NULL)
+	if (s == NULL || s->row_cxt == NULL)
 		return;
-	s->ended = true;
-	if (s->rows_written > 0)
+	flush_pending(s);
+	crm_writer_finish(&s->writer);
+}
+
+/* "CRM Write" and "CRM Fields" lines for each route a write takes. */
+void
+crm_explain_routes(List *parts, const CrmEntity *entity, int batch_size,
+				   ExplainState *es)
+{
+	ListCell   *lc;
+
+	foreach(lc, parts)
 	{
-		if (!registered)
+		CrmRoutePart *part = (CrmRoutePart *) lfirst(lc);
+
+		ExplainPropertyText("CRM Write",
+							crm_write_route_text(part->route, entity,
+												 part->route->batch_size > 0 ?
+												 batch_size : 1),
+							es);
+		if (part->fields)
 		{
-			RegisterXactCallback(writes_xact_callback, NULL);
-			registered = true;
+			StringInfoData fields;
+			ListCell   *lc2;
+
+			initStringInfo(&fields);
+			foreach(lc2, part->fields)
+				appendStringInfo(&fields, "%s%s", fields.len ? ", " : "",
+								 (char *) lfirst(lc2));
+			ExplainPropertyText("CRM Fields", fields.data, es);
 		}
-		xact_rows_written += s->rows_written;
-		xact_provider = s->target.provider->display_name;
 	}
 }
 
@@ -841,43 +896,7 @@ crm_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	CrmModifyState *s = (CrmModifyState *) rinfo->ri_FdwState;
 
 	if (es->verbose)
-	{
-		CrmRequest	request;
-		CrmCall		item;
-		json_t	   *body = crm_json_object();
-		ListCell   *lc;
-
-		/* the request, with the row's key and values to come */
-		memset(&item, 0, sizeof(item));
-		item.item_key = psprintf("{%s}", s->entity->key ? s->entity->key : "key");
-		item.item_key_placeholder = true;
-		crm_request_init(&request, NULL);
-		foreach(lc, s->target_attrs)
-		{
-			AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
-			char	   *field = crm_column_field(RelationGetRelid(s->rel), attnum,
-												 s->entity);
-
-			set_path(body, field, json_string("..."));
-		}
-		s->target.provider->build_write(s->entity, s->operation,
-										s->operation == CMD_INSERT ? NULL : &item,
-										s->operation == CMD_DELETE ? NULL : body,
-										&request);
-		ExplainPropertyText("CRM Write", psprintf("%s %s", request.method,
-												  request.path.data), es);
-		if (request.body)
-		{
-			const char *key;
-			json_t	   *value;
-			StringInfoData fields;
-
-			initStringInfo(&fields);
-			json_object_foreach(request.body, key, value)
-				appendStringInfo(&fields, "%s%s", fields.len ? ", " : "", key);
-			ExplainPropertyText("CRM Fields", fields.data, es);
-		}
-	}
+		crm_explain_routes(s->parts, s->writer.entity, s->batch_size, es);
 	if (es->analyze)
-		crm_explain_counters(es, &s->counters, s->rows_written);
+		crm_explain_counters(es, &s->writer.counters, s->writer.rows_written);
 }

@@ -53,11 +53,13 @@ static const CrmOption generic_options[] = {
 	{"max_retries", ForeignServerRelationId},
 	{"requests_per_second", ForeignServerRelationId},
 	{"page_size", ForeignServerRelationId},
+	{"batch_size", ForeignServerRelationId},
 	{"use_remote_estimate", ForeignServerRelationId},
 	{"entity", ForeignTableRelationId},
 	{"rows", ForeignTableRelationId},
 	{"use_remote_estimate", ForeignTableRelationId},
 	{"strict_columns", ForeignTableRelationId},
+	{"batch_size", ForeignTableRelationId},
 	{"field", AttributeRelationId},
 	{NULL}
 };
@@ -541,6 +543,9 @@ crm_fdw_validator(PG_FUNCTION_ARGS)
 									"Give a whole number from 0 to 10.");
 		else if (strcmp(def->defname, "requests_per_second") == 0)
 			(void) parse_rate(def);
+		else if (strcmp(def->defname, "batch_size") == 0)
+			(void) parse_int_option(def, 1, 10000,
+									"Give the most rows one write request may carry, such as 50; the API's own bound still applies.");
 		else if (strcmp(def->defname, "page_size") == 0)
 			page_size = def;
 		else if (option.provider && option.kind == CRM_OPTKIND_TIME_ZONE)
@@ -623,6 +628,8 @@ crm_server_options(ForeignServer *server, CrmServerOptions *options)
 			options->page_size = parse_int_option(def, 1, INT_MAX, "");
 		else if (strcmp(def->defname, "use_remote_estimate") == 0)
 			options->use_remote_estimate = parse_bool_option(def);
+		else if (strcmp(def->defname, "batch_size") == 0)
+			options->batch_size = parse_int_option(def, 1, 10000, "");
 	}
 
 	if (url && options->provider)
@@ -666,6 +673,7 @@ crm_table_options(ForeignTable *table, const CrmServerOptions *server,
 	options->rows = -1;
 	options->use_remote_estimate = server->use_remote_estimate;
 	options->strict_columns = true;
+	options->batch_size = server->batch_size;
 	foreach(lc, table->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -678,6 +686,8 @@ crm_table_options(ForeignTable *table, const CrmServerOptions *server,
 			options->use_remote_estimate = parse_bool_option(def);
 		else if (strcmp(def->defname, "strict_columns") == 0)
 			options->strict_columns = parse_bool_option(def);
+		else if (strcmp(def->defname, "batch_size") == 0)
+			options->batch_size = parse_int_option(def, 1, 10000, "");
 	}
 	named_by_option = (entity_name != NULL);
 	if (!named_by_option)

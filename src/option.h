@@ -23,6 +23,7 @@ typedef struct CrmServerOptions
 	CrmHttpSettings http;
 	int			page_size;		/* 0: each entity's vendor maximum */
 	bool		use_remote_estimate;	/* ask the API while planning */
+	int			batch_size;		/* rows a write request carries; 0: vendor's */
 	const char *time_zone;		/* of the API's naive times and dates */
 } CrmServerOptions;
 
@@ -32,6 +33,7 @@ typedef struct CrmTableOptions
 	double		rows;			/* rows of the entity; < 0: the default */
 	bool		use_remote_estimate;	/* the table's, else the server's */
 	bool		strict_columns; /* every column must be a declared field */
+	int			batch_size;		/* the table's, else the server's; 0: vendor's */
 } CrmTableOptions;
 
 extern void crm_server_options(ForeignServer *server, CrmServerOptions *options);

@@ -38,12 +38,48 @@
 #define CRM_REQUEST_COST	1000.0
 #define CRM_ROW_COST		(cpu_tuple_cost * 10)
 
-/* Whether the entity has filters that the account may switch off. */
+/*
+ * Whether a condition of this query may use a filter that the account can
+ * switch off: only then is the account asked, so that a write by key or a
+ * read by id costs no request for a setting it does not depend on.  Join
+ * conditions count too, and so does any equivalence class (cheap to be
+ * conservative about: the answer is kept for the session).
+ */
 static bool
-has_account_filters(const CrmEntity *entity)
+needs_account_filters(PlannerInfo *root, RelOptInfo *baserel,
+					  const CrmEntity *entity, const CrmColumnMap *map)
 {
-	for (const CrmFilter *f = entity->filters; f && f->column; f++)
-		if (f->account_feature)
+	Bitmapset  *used = NULL;
+	ListCell   *lc;
+	bool		any = false;
+
+	for (int i = 0; entity->filters && entity->filters[i].column; i++)
+		if (entity->filters[i].account_feature && map->filter_attnum[i] != 0)
+			any = true;
+	if (!any)
+		return false;
+	if (baserel->has_eclass_joins)
+		return true;
+
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		Expr	   *clause = lfirst_node(RestrictInfo, lc)->clause;
+		CrmCondition cond;
+
+		/* key = value is read from the item's own path, filters or not */
+		if (entity->item_path &&
+			crm_classify(root, baserel, map, clause, &cond) &&
+			cond.filter == CRM_KEY_FILTER && cond.op == CRM_OP_EQ)
+			continue;
+		pull_varattnos((Node *) clause, baserel->relid, &used);
+	}
+	foreach(lc, baserel->joininfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &used);
+	for (int i = 0; entity->filters && entity->filters[i].column; i++)
+		if (entity->filters[i].account_feature && map->filter_attnum[i] != 0 &&
+			bms_is_member(map->filter_attnum[i] - FirstLowInvalidHeapAttributeNumber,
+						  used))
 			return true;
 	return false;
 }
@@ -59,7 +95,6 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	CrmRelInfo *info = palloc0(sizeof(CrmRelInfo));
 	Relation	rel;
-	bool		filters_off = false;
 	int			nfilters = 0;
 	bool	   *seen;
 	ListCell   *lc;
@@ -75,21 +110,21 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		info->table_options.rows : info->entity->default_rows;
 	info->remote_rows = -1;
 
+	rel = table_open(foreigntableid, NoLock);
+	crm_check_columns(rel, info->server_options.provider, info->entity,
+					  &info->table_options);
+	crm_column_map(rel, info->entity, false, &info->map);
+	table_close(rel, NoLock);
+
 	if (info->server_options.provider->filters_probe &&
-		has_account_filters(info->entity))
+		needs_account_filters(root, baserel, info->entity, &info->map))
 	{
 		CrmTarget	target;
 
 		crm_target_init(&target, info->server);
 		crm_target_connect(&target, planning_user(baserel), NULL);
-		filters_off = crm_filters_off(&target);
+		info->map.filters_off = crm_filters_off(&target);
 	}
-
-	rel = table_open(foreigntableid, NoLock);
-	crm_check_columns(rel, info->server_options.provider, info->entity,
-					  &info->table_options);
-	crm_column_map(rel, info->entity, filters_off, &info->map);
-	table_close(rel, NoLock);
 
 	/*
 	 * Sort WHERE conditions into pushed and local.  The API returns exactly

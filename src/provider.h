@@ -102,7 +102,7 @@ typedef struct CrmFilter
 									 * filtering (CrmProvider.filters_probe) */
 } CrmFilter;
 
-/* What an entity lets crm_fdw do; a bit set in CrmEntity.writes. */
+/* What an entity lets crm_fdw do: crm_entity_writes() gives these bits. */
 #define CRM_WRITE_INSERT	0x01
 #define CRM_WRITE_UPDATE	0x02
 #define CRM_WRITE_DELETE	0x04
@@ -170,6 +170,31 @@ typedef struct CrmPaging
 } CrmPaging;
 
 /*
+ * How an entity takes one kind of write: one route for INSERT or DELETE,
+ * one or more for UPDATE (each for some columns: SalesMan changes a deal's
+ * stage through another call than its other fields).
+ *
+ * path may hold {key} (the row's key) and {column}, a value of the row
+ * that picks the path (amoCRM notes go to the path of their entity type);
+ * rows are grouped by path.  A route with batch_size takes a JSON array of
+ * up to that many items a request; answers hold the written items at
+ * answer_items, in the order sent (or matched by request_id_param, a
+ * position each item carries).
+ */
+typedef struct CrmWriteRoute
+{
+	const char *method;
+	const char *path;
+	int			batch_size;		/* > 0: items go in arrays of up to this many */
+	int			default_batch;	/* the batch size unless batch_size says less */
+	const char *answer_items;	/* the written item(s) in the answer */
+	const char *const *columns; /* UPDATE: the route of these columns */
+	const char *key_param;		/* the key goes in each item under this name */
+	const char *request_id_param;	/* each item's position, echoed back */
+	bool		answer_is_row;	/* the answer holds the whole row as written */
+} CrmWriteRoute;
+
+/*
  * An entity: one foreign table's worth of rows.
  *
  * Rows are the items found at rows_path in a listing's answer (item_path's
@@ -197,7 +222,10 @@ typedef struct CrmEntity
 	int			flavor;			/* provider-private: API version, envelope */
 	const CrmColumn *columns;	/* terminated by a NULL name */
 	const CrmFilter *filters;	/* terminated by a NULL column */
-	uint32		writes;			/* CRM_WRITE_* the API offers */
+	const CrmWriteRoute *insert;
+	const CrmWriteRoute *update;	/* routes, until one with a NULL method */
+	const CrmWriteRoute *delete;
+	const char *no_delete_hint; /* why the API cannot delete, when it cannot */
 } CrmEntity;
 
 /* A rendered query parameter: the filter it came from and its values. */
@@ -228,7 +256,8 @@ typedef struct CrmRequest
 	const char *method;
 	StringInfoData path;		/* path and query string */
 	json_t	   *body;			/* NULL for none */
-	bool		idempotent;		/* may be resent, kept alive, cached */
+	bool		idempotent;		/* may be resent on a transient failure */
+	bool		is_write;		/* changes data: never cached */
 	bool		is_item;		/* an item endpoint: "no such item" is no rows */
 	bool		parent_in_path; /* the path names a parent item: likewise */
 } CrmRequest;
@@ -271,6 +300,10 @@ typedef struct CrmAnswer
 	CrmFailure	failure;
 	const char *vendor_code;	/* the vendor's own code, for DETAIL */
 	const char *vendor_message; /* the vendor's own words, for DETAIL */
+	List	   *failed_items;	/* a refused batch: positions of the culprits */
+	bool		transport_failed;	/* no complete answer came */
+	bool		maybe_sent;		/* ... after the request had left */
+	const char *transport_error;
 } CrmAnswer;
 
 /* An option a provider adds to the generic ones, and where it goes. */
@@ -334,21 +367,18 @@ typedef struct CrmProvider
 	void		(*classify) (const CrmEntity *entity, CrmAnswer *answer);
 
 	/*
-	 * Spells a write of one row: INSERT (item NULL), UPDATE or DELETE of the
-	 * item with item->item_key.  body holds the written columns as the
-	 * generic conversion made them; the provider may reshape it to its
-	 * API's taste.
+	 * Reshapes one written item to the API's taste, in place: body holds
+	 * the written columns as the generic conversion made them.  NULL: as is.
 	 */
-	void		(*build_write) (const CrmEntity *entity, CmdType operation,
-								const CrmCall *item, json_t *body,
-								CrmRequest *request);
+	void		(*shape_write) (const CrmEntity *entity, CmdType operation,
+								json_t *body);
 
 	/*
-	 * The row object a write answered with (for RETURNING and the new key),
-	 * or NULL with *error set when the answer reports a failure.
+	 * Whether an item of a write's answer says it was written; false with
+	 * *message set when it reports its own failure.  NULL: an object is.
 	 */
-	json_t	   *(*extract_written) (const CrmEntity *entity, CmdType operation,
-									json_t *answer, const char **error);
+	bool		(*item_written) (const CrmEntity *entity, CmdType operation,
+								 json_t *item, const char **message);
 } CrmProvider;
 
 /* provider.c */

@@ -203,20 +203,6 @@ static void
 report_transport_error(CrmTarget *target, const CrmRequest *request,
 					   const CrmHttpResponse *response)
 {
-	if (response->outcome_unknown && !request->idempotent)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("%s request failed after it was sent; whether %s acted on it is unknown",
-						target->provider->display_name,
-						target->provider->display_name),
-				 response->timed_out ?
-				 errdetail("No complete answer within request_timeout, %ld ms.",
-						   target->server.http.request_timeout_ms) :
-				 errdetail("%s", response->transport_error),
-				 errhint("Check in %s before repeating the statement: it was not resent, to avoid writing twice.",
-						 target->provider->display_name),
-				 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
-
 	if (response->timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -229,7 +215,7 @@ report_transport_error(CrmTarget *target, const CrmRequest *request,
 				 errhint("Raise the timeout with ALTER SERVER %s OPTIONS (SET %s '...'), in seconds.",
 						 target->server_name,
 						 response->connected ? "request_timeout" : "connect_timeout"),
-				 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
+				 errcontext("%s", crm_request_context(request))));
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -237,7 +223,7 @@ report_transport_error(CrmTarget *target, const CrmRequest *request,
 					target->provider->display_name),
 			 errdetail("%s", response->transport_error),
 			 errhint("Check the url option of server \"%s\".", target->server_name),
-			 errcontext("%s", crm_utf8_for_message(crm_request_text(request)))));
+			 errcontext("%s", crm_request_context(request))));
 }
 
 /* Keeps a read's answer for the rest of the statement, if it fits. */
@@ -272,12 +258,14 @@ cache_answer(CrmStatementCache *cache, uint64 hash, const char *key,
 
 /*
  * Sends a request (or finds its answer in the statement cache) and judges
- * the answer into *answer: rows, or no rows.  Every failure is an ERROR.
- * What it cost goes into *counters and the session's totals.
+ * the answer into *answer.  With raise, every failure is an ERROR;
+ * without, it is left in *answer for the caller to judge (writes, whose
+ * outcome may be unknown).  What it cost goes into *counters and the
+ * session's totals.
  */
-void
-crm_send(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
-		 CrmCounters *counters, CrmAnswer *answer)
+static void
+send_request(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
+			 CrmCounters *counters, CrmAnswer *answer, bool raise)
 {
 	CrmHttpResponse response;
 	CrmCounters delta;
@@ -290,7 +278,7 @@ crm_send(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
 	memset(answer, 0, sizeof(*answer));
 	answer->is_item = request->is_item || request->parent_in_path;
 
-	if (target->cache && request->idempotent)
+	if (target->cache && request->idempotent && !request->is_write)
 	{
 		CrmCachedAnswer *cached;
 
@@ -317,7 +305,8 @@ crm_send(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
 
 	url = psprintf("%s%s", target->server.url, request->path.data);
 	crm_http_request(target->conn->http, &target->server.http, request->method,
-					 url, body, request->idempotent, &response);
+					 url, body, request->idempotent, request->is_write,
+					 &response);
 
 	delta.requests = 1 + response.retries;
 	delta.retries = response.retries;
@@ -329,21 +318,48 @@ crm_send(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
 		log_request(target, request, &response);
 
 	if (response.transport_failed)
-		report_transport_error(target, request, &response);
+	{
+		if (raise)
+			report_transport_error(target, request, &response);
+		answer->kind = CRM_ANSWER_FAILED;
+		answer->transport_failed = true;
+		answer->maybe_sent = response.outcome_unknown;
+		answer->transport_error = response.timed_out ?
+			psprintf("no complete answer within request_timeout, %ld ms",
+					 target->server.http.request_timeout_ms) :
+			crm_utf8_for_message(response.transport_error);
+		return;
+	}
 
 	answer->status = response.status;
 	answer->content_type = response.content_type;
 	answer->body = response.body;
 	answer->body_len = response.body_len;
 	crm_judge_answer(target->provider, entity, answer);
-	if (answer->kind == CRM_ANSWER_FAILED)
+	if (answer->kind == CRM_ANSWER_FAILED && raise)
 		crm_report_failure(target, request, answer);
 
 	/* the handle's buffer is reused by the next request: keep a copy */
 	if (answer->body_len > 0)
 		answer->body = pnstrdup(answer->body, answer->body_len);
-	if (cache_key)
+	if (cache_key && answer->kind != CRM_ANSWER_FAILED)
 		cache_answer(target->cache, hash, cache_key, answer);
+}
+
+/* A read: every failure is an ERROR. */
+void
+crm_send(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
+		 CrmCounters *counters, CrmAnswer *answer)
+{
+	send_request(target, entity, request, counters, answer, true);
+}
+
+/* A write: the caller judges every outcome, failures included. */
+void
+crm_send_write(CrmTarget *target, const CrmEntity *entity, CrmRequest *request,
+			   CrmCounters *counters, CrmAnswer *answer)
+{
+	send_request(target, entity, request, counters, answer, false);
 }
 
 /*

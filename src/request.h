@@ -42,6 +42,9 @@ extern void crm_target_connect(CrmTarget *target, Oid userid, EState *estate);
 extern void crm_send(CrmTarget *target, const CrmEntity *entity,
 					 CrmRequest *request, CrmCounters *counters,
 					 CrmAnswer *answer);
+extern void crm_send_write(CrmTarget *target, const CrmEntity *entity,
+						   CrmRequest *request, CrmCounters *counters,
+						   CrmAnswer *answer);
 extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,
 							  const CrmCall *call, CrmPager *pager,
 							  int64 rows_so_far, CrmCounters *counters);

@@ -110,6 +110,16 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 	s->request_options = crm_request_options(s->entity, rel,
 											 s->spec.retrieved_attrs);
 
+	/*
+	 * An UPDATE reads the whole row, for PostgreSQL builds the new one from
+	 * it; but only the columns it sets are written, and RETURNING comes from
+	 * the write.  What only optional parts of the answer hold need not be
+	 * asked for.
+	 */
+	if (estate->es_plannedstmt->commandType == CMD_UPDATE &&
+		ExecRelationIsTargetRelation(estate, plan->scan.scanrelid))
+		s->request_options = NULL;
+
 	/* EXPLAIN without ANALYZE sends nothing and needs no credentials */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;

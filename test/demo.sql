@@ -53,6 +53,17 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT note_type, text FROM amo.notes WHERE entity_type = 'leads' AND entity_id = 1000001;
 SELECT note_type, text FROM amo.notes WHERE entity_type = 'leads' AND entity_id = 1000001;
 
+-- writes, each request shown: a deal moved to another stage and then won
+-- (one PATCH each, no read first), a task and a note added
+SET crm_fdw.log_requests = on;
+UPDATE amo.deals SET pipeline_id = 7001, status_id = 700103 WHERE id = 1000009;
+UPDATE amo.deals SET status_id = 142 WHERE id = 1000009 RETURNING id, name, closed_at;
+INSERT INTO amo.tasks (text, complete_till, entity_type, entity_id, responsible_user_id)
+VALUES ('Send the contract', now() + interval '1 day', 'leads', 1000009, 1002);
+INSERT INTO amo.notes (entity_type, entity_id, note_type, text)
+VALUES ('leads', 1000009, 'common', 'Won after the second call.');
+RESET crm_fdw.log_requests;
+
 -- what it cost: requests, pages and rows per scan, and for the session
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM crm.deals WHERE status IN ('won', 'lost');

@@ -45,6 +45,36 @@ static const CrmPaging amo_paging = AMO_PAGING(250);
 static const CrmPaging amo_events_paging = AMO_PAGING(100);
 static const CrmPaging amo_fields_paging = AMO_PAGING(50);
 
+/*
+ * Writes go in arrays: up to 250 items a request, 50 unless batch_size
+ * says otherwise (the bound the docs give for complex adds, and what they
+ * recommend).  A POST's items carry their position as request_id, which
+ * the answer echoes; a PATCH answers in the order sent.  A batch that
+ * fails validation is refused whole.
+ */
+#define AMO_INSERT(entity_path, items) { \
+	.method = "POST", .path = entity_path, .batch_size = 250, .default_batch = 50, \
+	.answer_items = items, .request_id_param = "request_id"}
+#define AMO_UPDATE(entity_path, items) { \
+	{.method = "PATCH", .path = entity_path, .batch_size = 250, .default_batch = 50, \
+	 .answer_items = items, .key_param = "id"}, \
+	{NULL}}
+
+static const CrmWriteRoute amo_deals_insert = AMO_INSERT("/api/v4/leads", "_embedded.leads");
+static const CrmWriteRoute amo_deals_update[] = AMO_UPDATE("/api/v4/leads", "_embedded.leads");
+static const CrmWriteRoute amo_contacts_insert = AMO_INSERT("/api/v4/contacts", "_embedded.contacts");
+static const CrmWriteRoute amo_contacts_update[] = AMO_UPDATE("/api/v4/contacts", "_embedded.contacts");
+static const CrmWriteRoute amo_companies_insert = AMO_INSERT("/api/v4/companies", "_embedded.companies");
+static const CrmWriteRoute amo_companies_update[] = AMO_UPDATE("/api/v4/companies", "_embedded.companies");
+static const CrmWriteRoute amo_tasks_insert = AMO_INSERT("/api/v4/tasks", "_embedded.tasks");
+static const CrmWriteRoute amo_tasks_update[] = AMO_UPDATE("/api/v4/tasks", "_embedded.tasks");
+/* a note goes to the notes of its entity type: one path per type */
+static const CrmWriteRoute amo_notes_insert = AMO_INSERT("/api/v4/{entity_type}/notes",
+														 "_embedded.notes");
+
+#define AMO_NO_DELETE(what) \
+	"amoCRM's API v4 has no way to delete " what "; only its web interface deletes them."
+
 /* ---- filters, spelled as the docs spell them ---- */
 
 /* a list of values, filter[x][]=1&filter[x][]=2 */
@@ -306,17 +336,17 @@ static const char *const amo_note_entities[] = {"leads", "contacts", "companies"
 
 static const CrmColumn amo_notes_columns[] = {
 	{"id", "bigint", RO, "ID of the note."},
-	{"entity_type", "text", RO | CRM_COL_CALL_VALUE, "Type of the entity the note is on: leads, contacts or companies (from the path the note was read from)."},
-	{"entity_id", "bigint", RO, "ID of the deal, contact or company the note is on."},
+	{"entity_type", "text", CRM_COL_CALL_VALUE, "Type of the entity the note is on: leads, contacts or companies (from the path the note was read from, and written to)."},
+	{"entity_id", "bigint", 0, "ID of the deal, contact or company the note is on."},
 	{"created_by", "bigint", RO, "ID of the user who created the note."},
 	{"updated_by", "bigint", RO, "ID of the user who changed the note last."},
 	{"created_at", "timestamptz", RO, "When the note was created.", UNIX},
 	{"updated_at", "timestamptz", RO, "When the note was changed last.", UNIX},
-	{"responsible_user_id", "bigint", RO, "ID of the user responsible for the note."},
+	{"responsible_user_id", "bigint", 0, "ID of the user responsible for the note."},
 	{"group_id", "bigint", RO, "ID of the group of that user."},
-	{"note_type", "text", RO, "Type of the note: common, call_in, call_out, service_message and the others of note_types."},
-	{"text", "text", RO, "Text of the note, where its type has one.", "params.text"},
-	{"params", "jsonb", RO, "Properties of the note, which depend on its type."},
+	{"note_type", "text", 0, "Type of the note: common, call_in, call_out, service_message and the others of note_types."},
+	{"text", "text", 0, "Text of the note, where its type has one.", "params.text"},
+	{"params", "jsonb", 0, "Properties of the note, which depend on its type."},
 	{"account_id", "bigint", RO, "ID of the account the note is in."},
 	{NULL}
 };
@@ -486,6 +516,9 @@ static const CrmEntity amo_entities[] = {
 		.default_rows = 5000,
 		.columns = amo_deals_columns,
 		.filters = amo_deals_filters,
+		.insert = &amo_deals_insert,
+		.update = amo_deals_update,
+		.no_delete_hint = AMO_NO_DELETE("deals"),
 	},
 	{
 		.name = "contacts",
@@ -499,6 +532,9 @@ static const CrmEntity amo_entities[] = {
 		.default_rows = 5000,
 		.columns = amo_contacts_columns,
 		.filters = amo_contacts_filters,
+		.insert = &amo_contacts_insert,
+		.update = amo_contacts_update,
+		.no_delete_hint = AMO_NO_DELETE("contacts"),
 	},
 	{
 		.name = "companies",
@@ -512,6 +548,9 @@ static const CrmEntity amo_entities[] = {
 		.default_rows = 2000,
 		.columns = amo_companies_columns,
 		.filters = amo_companies_filters,
+		.insert = &amo_companies_insert,
+		.update = amo_companies_update,
+		.no_delete_hint = AMO_NO_DELETE("companies"),
 	},
 	{
 		.name = "pipelines",
@@ -583,6 +622,9 @@ static const CrmEntity amo_entities[] = {
 		.default_rows = 2000,
 		.columns = amo_tasks_columns,
 		.filters = amo_tasks_filters,
+		.insert = &amo_tasks_insert,
+		.update = amo_tasks_update,
+		.no_delete_hint = AMO_NO_DELETE("tasks"),
 	},
 	{
 		.name = "notes",
@@ -593,6 +635,8 @@ static const CrmEntity amo_entities[] = {
 		.default_rows = 3000,
 		.columns = amo_notes_columns,
 		.filters = amo_notes_filters,
+		.insert = &amo_notes_insert,
+		.no_delete_hint = AMO_NO_DELETE("notes"),
 	},
 	{
 		.name = "events",
@@ -718,6 +762,16 @@ amo_classify(const CrmEntity *entity, CrmAnswer *answer)
 		json_t	   *item = json_array_get(problems, i);
 		json_t	   *errors = json_object_get(item, "errors");
 		json_t	   *request_id = json_object_get(item, "request_id");
+
+		/* which item of a batch: its request_id, or its position */
+		if (json_is_string(request_id) &&
+			strspn(json_string_value(request_id), "0123456789") ==
+			strlen(json_string_value(request_id)) && *json_string_value(request_id))
+			answer->failed_items = lappend_int(answer->failed_items,
+											   atoi(json_string_value(request_id)));
+		else if (json_is_integer(request_id))
+			answer->failed_items = lappend_int(answer->failed_items,
+											   (int) json_integer_value(request_id));
 
 		for (size_t j = 0; j < json_array_size(errors); j++)
 		{

@@ -26,7 +26,23 @@
 #define PD_V1	1
 #define PD_V2	2
 
-#define PD_WRITES	(CRM_WRITE_INSERT | CRM_WRITE_UPDATE | CRM_WRITE_DELETE)
+/*
+ * Writes, one request a row: v2 answers the written item whole in "data";
+ * v1 notes take PUT for updates, and answer a DELETE with "data": true.
+ */
+#define PD_ROUTES(ent, base, update_method) \
+static const CrmWriteRoute pd_##ent##_insert = { \
+	.method = "POST", .path = base, .answer_items = "data", .answer_is_row = true}; \
+static const CrmWriteRoute pd_##ent##_update[] = { \
+	{.method = update_method, .path = base "/{key}", .answer_items = "data", \
+	 .answer_is_row = true}, \
+	{NULL}}; \
+static const CrmWriteRoute pd_##ent##_delete = { \
+	.method = "DELETE", .path = base "/{key}", .answer_items = "data"}
+
+PD_ROUTES(deals, "/api/v2/deals", "PATCH");
+PD_ROUTES(activities, "/api/v2/activities", "PATCH");
+PD_ROUTES(notes, "/api/v1/notes", "PUT");
 
 #define RO		CRM_COL_READONLY
 #define KEY		(CRM_COL_KEY | CRM_COL_READONLY)
@@ -850,7 +866,9 @@ static const CrmEntity pd_entities[] = {
 		.flavor = PD_V2,
 		.columns = pd_deals_columns,
 		.filters = pd_deals_filters,
-		.writes = PD_WRITES,
+		.insert = &pd_deals_insert,
+		.update = pd_deals_update,
+		.delete = &pd_deals_delete,
 		.description = "the sales opportunities of the account, each in a stage of a pipeline. Deleted deals are not listed.",
 	},
 	{
@@ -867,7 +885,9 @@ static const CrmEntity pd_entities[] = {
 		.flavor = PD_V2,
 		.columns = pd_activities_columns,
 		.filters = pd_activities_filters,
-		.writes = PD_WRITES,
+		.insert = &pd_activities_insert,
+		.update = pd_activities_update,
+		.delete = &pd_activities_delete,
 		.description = "calls, meetings, tasks, deadlines, emails and lunches, planned or done, linked to deals, persons and organizations.",
 	},
 	{
@@ -1001,7 +1021,9 @@ static const CrmEntity pd_entities[] = {
 		.flavor = PD_V1,
 		.columns = pd_notes_columns,
 		.filters = pd_notes_filters,
-		.writes = PD_WRITES,
+		.insert = &pd_notes_insert,
+		.update = pd_notes_update,
+		.delete = &pd_notes_delete,
 		.description = "free-text notes (HTML) on deals, persons, organizations, leads, projects and tasks.",
 	},
 	{
@@ -1217,28 +1239,10 @@ pd_activity_body(json_t *body)
 	json_object_del(body, "person_id");
 }
 
+/* A written item as Pipedrive wants it. */
 static void
-pd_build_write(const CrmEntity *entity, CmdType operation, const CrmCall *item,
-			   json_t *body, CrmRequest *request)
+pd_shape_write(const CrmEntity *entity, CmdType operation, json_t *body)
 {
-	request->body = NULL;
-	switch (operation)
-	{
-		case CMD_INSERT:
-			request->method = "POST";
-			appendStringInfoString(&request->path, entity->list_path);
-			break;
-		case CMD_UPDATE:
-			/* v1 updates with PUT, v2 with PATCH */
-			request->method = entity->flavor == PD_V1 ? "PUT" : "PATCH";
-			crm_append_path(&request->path, entity, entity->item_path, item);
-			break;
-		default:
-			request->method = "DELETE";
-			crm_append_path(&request->path, entity, entity->item_path, item);
-			return;
-	}
-
 	if (strcmp(entity->name, "activities") == 0)
 	{
 		pd_activity_body(body);
@@ -1247,31 +1251,17 @@ pd_build_write(const CrmEntity *entity, CmdType operation, const CrmCall *item,
 	}
 	if (entity->flavor == PD_V1)
 		pd_v1_body(entity, body);
-	request->body = body;
 }
 
-static json_t *
-pd_extract_written(const CrmEntity *entity, CmdType operation, json_t *answer,
-				   const char **error)
+/* "data" is the written item; v1 answers a DELETE with "data": true. */
+static bool
+pd_item_written(const CrmEntity *entity, CmdType operation, json_t *item,
+				const char **message)
 {
-	json_t	   *data = json_object_get(answer, "data");
-
-	if (json_is_false(json_object_get(answer, "success")))
-	{
-		*error = json_string_value(json_object_get(answer, "error"));
-		if (*error == NULL)
-			*error = "the answer says success: false";
-		return NULL;
-	}
-	/* v1 DELETE answers "data": true; v2 an object with the id */
-	if (operation == CMD_DELETE && !json_is_object(data))
-		return crm_json_object();
-	if (!json_is_object(data))
-	{
-		*error = "the answer has no \"data\" object";
-		return NULL;
-	}
-	return data;
+	if (operation == CMD_DELETE || json_is_object(item))
+		return true;
+	*message = "the answer has no written item in \"data\"";
+	return false;
 }
 
 const CrmProvider crm_pipedrive_provider = {
@@ -1286,6 +1276,6 @@ const CrmProvider crm_pipedrive_provider = {
 	.api_paths = pd_api_paths,
 	.auth_headers = pd_auth_headers,
 	.classify = pd_classify,
-	.build_write = pd_build_write,
-	.extract_written = pd_extract_written,
+	.shape_write = pd_shape_write,
+	.item_written = pd_item_written,
 };
