@@ -83,6 +83,17 @@ ALTER FOREIGN TABLE amo.contacts OPTIONS (SET batch_size '251');
 ALTER FOREIGN TABLE amo.contacts OPTIONS (DROP batch_size);
 -- Pipedrive writes a row a request: the option has nothing to set there
 ALTER FOREIGN TABLE deals OPTIONS (ADD batch_size '10');
+-- contacts and companies with RETURNING: one POST a row, the rest read back
+INSERT INTO amo.contacts (name, first_name, last_name, responsible_user_id)
+VALUES ('Zoë Åberg', 'Zoë', 'Åberg', 1004)
+RETURNING id > 0 AS new_id, name, first_name, last_name, responsible_user_id,
+          created_by, is_deleted;
+INSERT INTO amo.companies (name) VALUES ('Åberg & Söner AB')
+RETURNING id > 0 AS new_id, name, responsible_user_id IS NOT NULL AS has_owner;
+UPDATE amo.contacts SET last_name = 'Åberg-Lind', responsible_user_id = 1005
+ WHERE id = 2000001 RETURNING id, last_name, responsible_user_id;
+UPDATE amo.companies SET name = 'Renamed AB' WHERE id = 3000002 RETURNING id, name;
+SELECT * FROM emu_requests();
 -- COPY goes in batches too, flushed at the end
 COPY amo.companies (name, responsible_user_id) FROM stdin;
 Copy One GmbH	1001
@@ -112,6 +123,11 @@ SELECT entity_type, entity_id, text FROM amo.notes
  WHERE entity_type IN ('leads', 'contacts') AND entity_id IN (1000009, 2000001, 1000007)
    AND note_type = 'common' AND created_at > now() - interval '1 hour'
  ORDER BY 1, 2;
+SELECT * FROM emu_requests();
+INSERT INTO amo.notes (entity_type, entity_id, note_type, text)
+VALUES ('companies', 3000002, 'common', 'Renamed this week.')
+RETURNING id > 0 AS new_id, entity_type, entity_id, note_type, text,
+          created_at > now() - interval '1 hour' AS just_now;
 SELECT * FROM emu_requests();
 INSERT INTO amo.notes (entity_type, entity_id, note_type, text)
 VALUES ('pipelines', 7001, 'common', 'nowhere');

@@ -730,7 +730,9 @@ drop_vanished(CrmWriter *w, CrmWriteRow *rows, int nrows)
 		return false;
 	for (int i = 0; i < nrows; i++)
 		keys = lappend(keys, rows[i].key);
-	found = crm_read_back(w, keys);
+	found = crm_read_back(w, keys, NULL);
+	if (found == NULL)
+		return false;
 	for (int i = 0; i < nrows; i++)
 	{
 		bool		there = false;
@@ -866,27 +868,64 @@ crm_write_rows(CrmWriter *w, const CrmWriteRoute *route, CrmWriteRow *rows,
 	w->ncurrent = 0;
 }
 
+/* Whether two rows name the same values for the listing's path. */
+static bool
+same_path_values(const CrmEntity *entity, json_t *a, json_t *b)
+{
+	for (const CrmFilter *f = entity->filters; f && f->column; f++)
+		if (f->in_path)
+		{
+			json_t	   *va = json_object_get(a, f->column);
+			json_t	   *vb = json_object_get(b, f->column);
+
+			if (!(va == vb || (va && vb && json_equal(va, vb))))
+				return false;
+		}
+	return true;
+}
+
 /*
  * The rows of these keys as the API has them now, for RETURNING columns a
  * write's answer lacks: one listing by the key's list filter (in chunks it
- * takes), else the items one by one.
+ * takes), else the items one by one.  A listing whose path takes a value
+ * (amoCRM's notes of leads) takes it from path_values.  NULL if the entity
+ * offers no way to read them.
  */
 json_t *
-crm_read_back(CrmWriter *w, List *keys)
+crm_read_back(CrmWriter *w, List *keys, json_t *path_values)
 {
 	const CrmEntity *entity = w->entity;
 	const CrmFilter *filter = NULL;
 	json_t	   *rows = json_array();
 	List	   *calls = NIL;
+	List	   *path_params = NIL;
 	ListCell   *lc;
 
 	for (const CrmFilter *f = entity->filters; f && f->column; f++)
+	{
 		if (entity->key && strcmp(f->column, entity->key) == 0 &&
 			(f->ops & CRM_OP_IN) && !f->in_path && f->pair_column == NULL &&
 			!(f->account_feature && crm_filters_off(&w->target)))
 			filter = f;
+		else if (f->in_path)
+		{
+			/* the path the rows were written to is the one they are read from */
+			json_t	   *v = path_values ? json_object_get(path_values, f->column) : NULL;
+			CrmParam   *param;
 
-	if (filter && list_length(keys) > 1)
+			if (v == NULL || json_is_null(v))
+				return NULL;
+			param = palloc0(sizeof(CrmParam));
+			param->filter = f;
+			param->values = list_make1(json_is_string(v) ?
+									   pstrdup(json_string_value(v)) : crm_json_text(v));
+			path_params = lappend(path_params, param);
+		}
+	}
+	if (filter == NULL && entity->item_path == NULL)
+		return NULL;
+
+	if (filter && (list_length(keys) > 1 || entity->item_path == NULL))
 	{
 		int			chunk = filter->max_list > 0 ? filter->max_list : list_length(keys);
 
@@ -897,7 +936,7 @@ crm_read_back(CrmWriter *w, List *keys)
 
 			param->filter = filter;
 			param->values = list_truncate(list_copy_tail(keys, start), chunk);
-			call->params = list_make1(param);
+			call->params = lappend(list_copy(path_params), param);
 			calls = lappend(calls, call);
 		}
 	}
@@ -1008,8 +1047,8 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 	const CrmEntity *entity = w->entity;
 	bool		whole = list_length(parts) == 1 &&
 		((CrmRoutePart *) linitial(parts))->route->answer_is_row;
-	List	   *missing = NIL;
-	ListCell   *lc;
+	bool	   *missing = palloc0(sizeof(bool) * Max(nrows, 1));
+	bool		any = false;
 
 	for (int i = 0; i < nrows; i++)
 	{
@@ -1026,24 +1065,41 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		rows[i].answer = merged;
 
 		crm_row_of(&as_row, merged);
-		for (int c = 0; c < nconvs && !whole; c++)
+		for (int c = 0; c < nconvs && !whole && !missing[i]; c++)
 			if (crm_json_lookup(&as_row, &convs[c]) == NULL && entity->key &&
 				json_object_get(merged, entity->key))
-			{
-				json_t	   *key = json_object_get(merged, entity->key);
-
-				missing = lappend(missing, json_is_string(key) ?
-								  pstrdup(json_string_value(key)) : crm_json_text(key));
-				break;
-			}
+				missing[i] = any = true;
 	}
-	if (missing == NIL)
-		return;
 
-	/* what the API has now, over what was sent and answered */
+	/*
+	 * What the API has now, over what was sent and answered: one read for
+	 * the rows of each path (the rows of one statement mostly share one).
+	 */
+	while (any)
 	{
-		json_t	   *read = crm_read_back(w, missing);
+		List	   *keys = NIL;
+		int			first = -1;
+		json_t	   *read;
 
+		for (int i = 0; i < nrows; i++)
+		{
+			json_t	   *key;
+
+			if (!missing[i] ||
+				(first >= 0 && !same_path_values(entity, rows[first].answer,
+												 rows[i].answer)))
+				continue;
+			if (first < 0)
+				first = i;
+			missing[i] = false;
+			key = json_object_get(rows[i].answer, entity->key);
+			keys = lappend(keys, json_is_string(key) ?
+						   pstrdup(json_string_value(key)) : crm_json_text(key));
+		}
+		if (first < 0)
+			break;
+
+		read = crm_read_back(w, keys, rows[first].answer);
 		for (size_t r = 0; r < json_array_size(read); r++)
 		{
 			json_t	   *item = json_array_get(read, r);
@@ -1059,6 +1115,4 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 			}
 		}
 	}
-	foreach(lc, missing)
-		pfree(lfirst(lc));
 }

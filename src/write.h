@@ -84,7 +84,8 @@ extern void crm_write_parts(CrmWriter *writer, List *parts, CrmWriteRow *rows,
 extern void crm_complete_returning(CrmWriter *writer, List *parts,
 								   CrmWriteRow *rows, int nrows,
 								   CrmColumnConv *convs, int nconvs);
-extern json_t *crm_read_back(CrmWriter *writer, List *keys);
+extern json_t *crm_read_back(CrmWriter *writer, List *keys,
+							  json_t *path_values);
 extern char *crm_write_route_text(const CrmWriteRoute *route,
 								  const CrmEntity *entity, int batch_size);
 extern uint32 crm_entity_writes(const CrmEntity *entity);

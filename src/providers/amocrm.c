@@ -630,6 +630,7 @@ static const CrmEntity amo_entities[] = {
 		.name = "notes",
 		.description = "the notes on deals, contacts and companies; without a condition on entity_type, each of the three is read in turn.",
 		.list_path = "/api/v4/{entity_type}/notes",
+		.key = "id",
 		.paging = &amo_paging,
 		.rows_path = "_embedded.notes",
 		.default_rows = 3000,
