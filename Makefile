@@ -12,6 +12,7 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/json_datum.o \
+	src/lookup.o \
 	src/modify.o \
 	src/option.o \
 	src/paging.o \
@@ -19,6 +20,7 @@ OBJS = \
 	src/provider.o \
 	src/providers/amocrm.o \
 	src/providers/pipedrive.o \
+	src/providers/salesman.o \
 	src/pushdown.o \
 	src/request.o \
 	src/rowset.o \

@@ -211,7 +211,7 @@ crm_report_failure(CrmTarget *target, const CrmRequest *request,
 			(errcode(code),
 			 errmsg_internal("%s", message),
 			 failure_detail(target, answer),
-			 errhint("%s", hint),
+			 errhint("%s", answer->vendor_hint ? answer->vendor_hint : hint),
 			 errcontext("%s", crm_request_context(request))));
 	pg_unreachable();
 }
@@ -232,6 +232,15 @@ bad_shape(CrmTarget *target, const CrmRequest *request, const char *path,
 			 errhint("The answer does not have the shape %s documents; check the url option of server \"%s\".",
 					 target->provider->display_name, target->server_name),
 			 errcontext("%s", crm_request_context(request))));
+}
+
+/* An item as the table sees it: what the API did to it on the way undone. */
+static void
+append_item(CrmTarget *target, const CrmEntity *entity, json_t *items, json_t *item)
+{
+	if (target->provider->shape_read && json_is_object(item))
+		target->provider->shape_read(entity, item);
+	json_array_append(items, item);
 }
 
 /* Whether the entity leaves this item out of the table. */
@@ -270,11 +279,28 @@ crm_answer_items(CrmTarget *target, const CrmEntity *entity,
 		bad_shape(target, request, path, value, "an array of items");
 	}
 
+	if (entity->object_rows && json_is_object(value))
+	{
+		/* each member a row: {"key": its name, "value": its value} */
+		const char *name;
+		json_t	   *member;
+
+		json_object_foreach(value, name, member)
+		{
+			json_t	   *row = crm_json_object();
+
+			json_object_set_new(row, "key", json_string(name));
+			json_object_set(row, "value", member);
+			json_array_append_new(items, row);
+		}
+		*listed = json_array_size(items);
+		return items;
+	}
 	if (json_is_object(value) && request->is_item)
 	{
 		*listed = 1;
 		if (!hidden(entity, value))
-			json_array_append(items, value);
+			append_item(target, entity, items, value);
 		return items;
 	}
 	if (!json_is_array(value))
@@ -286,7 +312,7 @@ crm_answer_items(CrmTarget *target, const CrmEntity *entity,
 		json_t	   *item = json_array_get(value, i);
 
 		if (!hidden(entity, item))
-			json_array_append(items, item);
+			append_item(target, entity, items, item);
 	}
 	return items;
 }

@@ -125,6 +125,21 @@ in_domain(const CrmFilter *filter, const char *text)
 	return false;
 }
 
+/*
+ * A column's value as the API spells it, through the filter's value map;
+ * NULL for a value the map does not have (no row can hold it).
+ */
+static char *
+api_value(const CrmFilter *filter, const char *text)
+{
+	if (filter == NULL || filter->value_map == NULL)
+		return (char *) text;
+	for (const char *const *m = filter->value_map; m[0]; m += 2)
+		if (strcmp(m[0], text) == 0)
+			return (char *) m[1];
+	return NULL;
+}
+
 static int64
 floor_div(int64 a, int64 b)
 {
@@ -378,7 +393,9 @@ crm_render_condition(const CrmEntity *entity, const CrmCondition *cond,
 			if (nulls[i])
 				continue;
 			text = scalar_text(format, elems[i], cond->value_type);
-			if (text && in_domain(filter, text) && !contains_text(out->values, text))
+			if (text && in_domain(filter, text) &&
+				(text = api_value(filter, text)) != NULL &&
+				!contains_text(out->values, text))
 				out->values = lappend(out->values, text);
 		}
 		return;
@@ -388,7 +405,8 @@ crm_render_condition(const CrmEntity *entity, const CrmCondition *cond,
 	{
 		char	   *text = scalar_text(format, value, cond->value_type);
 
-		if (text && in_domain(filter, text))
+		if (text && in_domain(filter, text) &&
+			(text = api_value(filter, text)) != NULL)
 			out->values = list_make1(text);
 		return;
 	}
@@ -627,13 +645,25 @@ crm_build_calls(const CrmEntity *entity, List *rendered, int full_pages,
 
 		if (chosen[i] == NULL)
 		{
+			const char *absent = (i % 2 == 0) ? filter->absent_value :
+				filter->upper_absent_value;
+
 			/* a path no condition fixes: each of its values in turn */
-			if (i % 2 == 0 && filter->in_path && filter->domain)
+			if (i % 2 == 0 && filter->domain && (filter->in_path || filter->fan_out))
 			{
 				param = palloc0(sizeof(CrmParam));
 				param->filter = filter;
 				for (const char *const *v = filter->domain; *v; v++)
-					param->values = lappend(param->values, (char *) *v);
+					param->values = lappend(param->values, api_value(filter, *v));
+				params = lappend(params, param);
+			}
+			else if (absent &&
+					 (!filter->absent_completes || chosen[i ^ 1] != NULL))
+			{
+				param = palloc0(sizeof(CrmParam));
+				param->filter = filter;
+				param->upper = (i % 2) == 1;
+				param->values = list_make1((char *) absent);
 				params = lappend(params, param);
 			}
 			continue;

@@ -271,7 +271,18 @@ add_body_filter(json_t *body, const CrmParam *param)
 	const char *name = param->upper ? filter->upper_param : filter->param;
 	ListCell   *lc;
 
-	if (filter->list_style == CRM_LIST_JSON || list_length(param->values) > 1)
+	/* a dotted name nests: "filter.clid" is {"filter": {"clid": ...}} */
+	if (filter->list_style == CRM_LIST_COMMA && list_length(param->values) > 1)
+	{
+		StringInfoData joined;
+
+		initStringInfo(&joined);
+		foreach(lc, param->values)
+			appendStringInfo(&joined, "%s%s", joined.len ? "," : "",
+							 (const char *) lfirst(lc));
+		crm_json_set_path(body, name, json_string(joined.data));
+	}
+	else if (filter->list_style == CRM_LIST_JSON || list_length(param->values) > 1)
 	{
 		json_t	   *array = json_array();
 
@@ -279,13 +290,13 @@ add_body_filter(json_t *body, const CrmParam *param)
 			json_array_append_new(array, body_value(filter->format,
 													(const char *) lfirst(lc),
 													param->placeholder));
-		json_object_set_new(body, name, array);
+		crm_json_set_path(body, name, array);
 	}
 	else
-		json_object_set_new(body, name,
-							body_value(filter->format,
-									   (const char *) linitial(param->values),
-									   param->placeholder));
+		crm_json_set_path(body, name,
+						  body_value(filter->format,
+									 (const char *) linitial(param->values),
+									 param->placeholder));
 }
 
 /* A parameter that is not a filter: fixed ones, options, paging. */
@@ -294,9 +305,9 @@ add_param(const CrmProvider *provider, CrmRequest *request, const char *name,
 		  const char *value, bool number)
 {
 	if (provider->params_in_body)
-		json_object_set_new(request->body, name,
-							number ? json_integer(strtoll(value, NULL, 10)) :
-							json_string(value));
+		crm_json_set_path(request->body, name,
+						  number ? json_integer(strtoll(value, NULL, 10)) :
+						  json_string(value));
 	else
 		crm_append_query_param(&request->path, name, value);
 }

@@ -41,13 +41,18 @@ invalidate_connections(Datum arg, int cacheid, uint32 hashvalue)
 	}
 }
 
-/* A credential of another provider is a mistake worth naming. */
-static void
-check_credential_options(UserMapping *user, const CrmProvider *provider)
+/*
+ * A user mapping's options are this provider's credentials, all of them: a
+ * credential of another provider is a mistake worth naming.  Returns the
+ * headers they make.
+ */
+List *
+crm_check_credentials(List *options, const CrmProvider *provider)
 {
+	List	   *headers = NIL;
 	ListCell   *lc;
 
-	foreach(lc, user->options)
+	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 		bool		known = false;
@@ -64,6 +69,8 @@ check_credential_options(UserMapping *user, const CrmProvider *provider)
 					 errhint("A user mapping for a %s server takes %s.",
 							 provider->display_name, provider->credential_hint)));
 	}
+	provider->auth_headers(options, &headers);
+	return headers;
 }
 
 CrmConnection *
@@ -101,10 +108,8 @@ crm_get_connection(UserMapping *user, const CrmProvider *provider)
 
 	if (!entry->ready)
 	{
-		List	   *headers = NIL;
+		List	   *headers = crm_check_credentials(user->options, provider);
 
-		check_credential_options(user, provider);
-		provider->auth_headers(user->options, &headers);
 		crm_http_set_headers(entry->http, headers);
 		list_free_deep(headers);
 		entry->filters_state = CRM_FILTERS_UNKNOWN;

@@ -34,6 +34,7 @@ typedef struct CrmConnection
 	uint32		mapping_hashvalue;
 } CrmConnection;
 
+extern List *crm_check_credentials(List *options, const CrmProvider *provider);
 extern CrmConnection *crm_get_connection(UserMapping *user,
 										 const CrmProvider *provider);
 

@@ -18,8 +18,10 @@
 
 #include "crm_json.h"
 
+#include "access/reloptions.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
@@ -27,7 +29,9 @@
 #include "foreign/foreign.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
+#include "connection.h"
 #include "ddl.h"
 #include "import.h"
 #include "option.h"
@@ -118,6 +122,42 @@ check_table(Oid relid, bool imported)
 	}
 }
 
+/*
+ * A user mapping must hold its server's provider's credentials, whole: the
+ * option validator sees neither the server nor the provider, so a SalesMan
+ * login without its api_key, or a credential of another provider, would
+ * otherwise surface only at the first query.
+ */
+static void
+check_user_mapping(Oid umid)
+{
+	HeapTuple	tuple = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
+	Form_pg_user_mapping form;
+	Datum		datum;
+	bool		isnull;
+	List	   *options = NIL;
+	CrmServerOptions server;
+	Oid			serverid;
+
+	if (!HeapTupleIsValid(tuple))
+		return;
+	form = (Form_pg_user_mapping) GETSTRUCT(tuple);
+	serverid = form->umserver;
+	if (!is_crm_server(serverid))
+	{
+		ReleaseSysCache(tuple);
+		return;
+	}
+	datum = SysCacheGetAttr(USERMAPPINGOID, tuple, Anum_pg_user_mapping_umoptions,
+							&isnull);
+	if (!isnull)
+		options = untransformRelOptions(datum);
+	ReleaseSysCache(tuple);
+
+	crm_server_options(GetForeignServer(serverid), &server);
+	list_free_deep(crm_check_credentials(options, server.provider));
+}
+
 PG_FUNCTION_INFO_V1(crm_fdw_ddl_command_end);
 
 Datum
@@ -127,6 +167,7 @@ crm_fdw_ddl_command_end(PG_FUNCTION_ARGS)
 	bool		imported;
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *relids = NIL;
+	List	   *mappings = NIL;
 	ListCell   *lc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -138,22 +179,31 @@ crm_fdw_ddl_command_end(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
-					" WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	if (SPI_execute("SELECT objid, classid = 'pg_catalog.pg_user_mapping'::pg_catalog.regclass"
+					" FROM pg_catalog.pg_event_trigger_ddl_commands()"
+					" WHERE classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
+					" 'pg_catalog.pg_user_mapping'::pg_catalog.regclass)"
 					" AND objsubid = 0", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_event_trigger_ddl_commands()");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		bool		mapping_null;
 		Datum		objid = SPI_getbinval(SPI_tuptable->vals[i],
 										  SPI_tuptable->tupdesc, 1, &isnull);
+		bool		is_mapping = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 2,
+															&mapping_null));
 
-		/* the list must outlive SPI's memory */
+		/* the lists must outlive SPI's memory */
 		if (!isnull)
 		{
 			MemoryContext spi = MemoryContextSwitchTo(caller);
 
-			relids = list_append_unique_oid(relids, DatumGetObjectId(objid));
+			if (is_mapping)
+				mappings = list_append_unique_oid(mappings, DatumGetObjectId(objid));
+			else
+				relids = list_append_unique_oid(relids, DatumGetObjectId(objid));
 			MemoryContextSwitchTo(spi);
 		}
 	}
@@ -161,6 +211,8 @@ crm_fdw_ddl_command_end(PG_FUNCTION_ARGS)
 
 	foreach(lc, relids)
 		check_table(lfirst_oid(lc), imported);
+	foreach(lc, mappings)
+		check_user_mapping(lfirst_oid(lc));
 
 	PG_RETURN_VOID();
 }

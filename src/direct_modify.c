@@ -180,7 +180,12 @@ crm_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 									 crm_column_field(rte->relid, attnum, entity));
 		}
 	}
-	crm_check_routes(rel, entity, server.provider, operation, rte->relid, attrs);
+	/* a route sent the row's own fields needs the row read first */
+	if (crm_check_routes(rel, entity, server.provider, operation, rte->relid, attrs))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
 
 	fscan->operation = operation;
 	fscan->resultRelation = resultRelation;
@@ -227,9 +232,11 @@ crm_begin_direct_modify(ForeignScanState *node, int eflags)
 	i = 0;
 	foreach(lc, d->target_attrs)
 	{
-		d->target_fields[i] = crm_column_field(RelationGetRelid(rel),
-											   (AttrNumber) lfirst_int(lc),
-											   d->writer.entity);
+		char	   *field = crm_column_field(RelationGetRelid(rel),
+												 (AttrNumber) lfirst_int(lc),
+												 d->writer.entity);
+
+		d->target_fields[i] = (char *) crm_written_name(d->writer.entity, field);
 		fields = lappend(fields, d->target_fields[i]);
 		i++;
 	}
@@ -322,17 +329,12 @@ execute(ForeignScanState *node, CrmDirectState *d)
 		{
 			AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
 			Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
-			const CrmColumn *column = crm_find_column_by_field(d->writer.entity,
-															   d->target_fields[i]);
 			bool		isnull;
 			Datum		value = ExecEvalExpr(list_nth(d->value_states, lfirst_int(lc2)),
 											 econtext, &isnull);
 
-			crm_json_set_path(values, d->target_fields[i],
-							  crm_datum_to_json(value, attr->atttypid, isnull,
-												NameStr(attr->attname),
-												column ? column->wire : CRM_FMT_AUTO,
-												d->writer.target.server.time_zone));
+			crm_written_value(&d->writer, values, d->target_fields[i], value,
+							  attr->atttypid, isnull, NameStr(attr->attname));
 			i++;
 		}
 	}

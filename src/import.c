@@ -187,7 +187,7 @@ crm_entity_comment(const CrmProvider *provider, const CrmEntity *entity)
 		append_ops(&buf, f->ops);
 		if (f->pair_column)
 			appendStringInfo(&buf, " with %s", crm_column_name_of(entity, f->pair_column));
-		if (f->in_path && f->domain)
+		if (f->domain && (f->in_path || f->fan_out))
 			appendStringInfoString(&buf, " (else each in turn)");
 		else if (f->required)
 			appendStringInfoString(&buf, " required");

@@ -113,6 +113,7 @@ crm_conv_init(CrmColumnConv *conv, Relation rel, AttrNumber attnum,
 	conv->attnum = attnum;
 	conv->relname = RelationGetRelationName(rel);
 	conv->attname = pstrdup(NameStr(attr->attname));
+	conv->field = pstrdup(field);
 	conv->typid = attr->atttypid;
 	conv->typmod = attr->atttypmod;
 	conv->wire = wire;
@@ -450,6 +451,14 @@ unix_text(const CrmColumnConv *conv, Oid base, json_t *value)
 					tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+static bool
+is_time_type(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	return base == TIMESTAMPTZOID || base == TIMESTAMPOID || base == DATEOID;
+}
+
 /* A JSON value (not null) into a Datum of a column that is not an array. */
 static Datum
 convert_one(const CrmColumnConv *conv, json_t *value, const char *naive_zone,
@@ -486,6 +495,13 @@ convert_one(const CrmColumnConv *conv, json_t *value, const char *naive_zone,
 		text = scalar_text(value);
 		/* APIs send "" for "no value"; only text-like columns keep it */
 		if (json_is_string(value) && *text == '\0' && kind != CRM_CONV_STRINGY)
+		{
+			*isnull = true;
+			return (Datum) 0;
+		}
+		/* MySQL's zero date is its "no date": no day PostgreSQL can hold */
+		if (json_is_string(value) && strncmp(text, "0000-00-00", 10) == 0 &&
+			is_time_type(conv->typid))
 		{
 			*isnull = true;
 			return (Datum) 0;
@@ -878,4 +894,18 @@ crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n)
 	get_typlenbyvalalign(ARR_ELEMTYPE(array), &typlen, &typbyval, &typalign);
 	deconstruct_array(array, ARR_ELEMTYPE(array), typlen, typbyval, typalign,
 					  elems, nulls, n);
+}
+
+/* Whether two keys are one, whether the API spells them as numbers or text. */
+bool
+crm_json_same_scalar(json_t *a, json_t *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	if (json_equal(a, b))
+		return true;
+	if (json_is_object(a) || json_is_array(a) || json_is_object(b) || json_is_array(b))
+		return false;
+	return strcmp(json_is_string(a) ? json_string_value(a) : crm_json_text(a),
+				  json_is_string(b) ? json_string_value(b) : crm_json_text(b)) == 0;
 }

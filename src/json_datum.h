@@ -36,6 +36,7 @@ typedef struct CrmColumnConv
 	AttrNumber	attnum;
 	const char *relname;
 	const char *attname;
+	const char *field;			/* the field as the column names it */
 	char	  **path;			/* JSON keys (or array indexes) to follow */
 	int			path_len;
 	int			up;				/* levels above an unnested row ("^") */
@@ -61,6 +62,7 @@ extern const char *crm_json_type_name(json_t *value);
 extern const char *crm_json_a_type_name(json_t *value);
 extern char *crm_json_text(json_t *value);
 extern void crm_json_set_path(json_t *object, const char *path, json_t *value);
+extern bool crm_json_same_scalar(json_t *a, json_t *b);
 extern void crm_array_elements(Datum value, Datum **elems, bool **nulls, int *n);
 extern char *crm_from_utf8(const char *text);
 extern char *crm_to_utf8(const char *text);

@@ -264,6 +264,10 @@ crm_check_written_column(Relation rel, const CrmEntity *entity,
 				 errhint("Leave it out of the INSERT, and read it back with RETURNING.") :
 				 errhint("Leave it out of the SET list.")));
 
+	/* a column the provider writes under a name of its own is writable */
+	column = crm_find_column_by_field(entity, field);
+	if (column && column->write_param)
+		return;
 	if (field[0] == '^' || strchr(field, '*'))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -307,19 +311,25 @@ crm_returning_attrs(ModifyTable *plan, int subplan_index, Index resultRelation,
 }
 
 /*
- * Every column written needs a route that takes it: SalesMan, say, changes
- * some fields of a deal through one call and its stage through another.
+ * Every column written needs a route that takes it (SalesMan changes a
+ * deal's stage through another call than its other fields); a route that
+ * must be sent fields of the row as it is needs those columns in the table.  True
+ * if a route does: the rows must then be read before they are written.
  */
-void
+bool
 crm_check_routes(Relation rel, const CrmEntity *entity, const CrmProvider *provider,
 				 CmdType operation, Oid relid, List *attrs)
 {
 	List	   *fields = NIL;
+	bool		needs_row = false;
 	ListCell   *lc;
 
 	foreach(lc, attrs)
-		fields = lappend(fields, crm_column_field(relid, (AttrNumber) lfirst_int(lc),
-												  entity));
+		fields = lappend(fields,
+						 (char *) crm_written_name(entity,
+												   crm_column_field(relid,
+																	(AttrNumber) lfirst_int(lc),
+																	entity)));
 	foreach(lc, crm_route_parts(entity, operation, fields))
 	{
 		CrmRoutePart *part = (CrmRoutePart *) lfirst(lc);
@@ -331,7 +341,42 @@ crm_check_routes(Relation rel, const CrmEntity *entity, const CrmProvider *provi
 							provider->display_name, (char *) linitial(part->fields),
 							entity->name),
 					 errhint("Leave the column out of the SET list.")));
+		for (const char *const *c = part->route->carry; c && *c; c++)
+		{
+			if (crm_carry_attnum(rel, entity, *c) == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("foreign table \"%s\" needs a column for field \"%s\" to be updated",
+								RelationGetRelationName(rel), *c),
+						 errdetail("%s's %s %s replaces fields it is not sent, so crm_fdw sends \"%s\" as the row has it.",
+								   provider->display_name, part->route->method,
+								   part->route->path, *c),
+						 errhint("Add the column, or IMPORT FOREIGN SCHEMA the table again.")));
+			needs_row = true;
+		}
 	}
+	return needs_row;
+}
+
+/* The table's column written as this field, if it has one. */
+AttrNumber
+crm_carry_attnum(Relation rel, const CrmEntity *entity, const char *written)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (attr->attisdropped)
+			continue;
+		if (strcmp(crm_written_name(entity,
+									crm_column_field(RelationGetRelid(rel),
+													 attr->attnum, entity)),
+				   written) == 0)
+			return attr->attnum;
+	}
+	return InvalidAttrNumber;
 }
 
 List *
@@ -392,6 +437,8 @@ typedef struct CrmModifyState
 	CrmWriteRow *pending;		/* rows kept for the next batch */
 	int			npending;
 	EState	   *estate;
+	List	   *carry_attrs;	/* columns routes are sent as the row has them */
+	List	   *carry_fields;	/* ... and the fields they are sent as */
 	bool		counts_rows;	/* UPDATE/DELETE's command tag counts ours */
 	dlist_node	kept_node;		/* in kept_writers while rows may be kept */
 	int64		current_row;
@@ -492,9 +539,12 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	s->target_fields = palloc0(sizeof(char *) * Max(list_length(target_attrs), 1));
 	i = 0;
 	foreach(lc, target_attrs)
-		s->target_fields[i++] = crm_column_field(RelationGetRelid(rel),
-												 (AttrNumber) lfirst_int(lc),
-												 entity);
+	{
+		char	   *field = crm_column_field(RelationGetRelid(rel),
+											 (AttrNumber) lfirst_int(lc), entity);
+
+		s->target_fields[i++] = (char *) crm_written_name(entity, field);
+	}
 	s->parts = crm_route_parts(entity, operation, target_field_list(s));
 
 	row_triggers = trig &&
@@ -504,9 +554,24 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 	s->batch_size = returning_attrs == NIL && !row_triggers &&
 		rinfo->ri_WithCheckOptions == NIL ? INT_MAX : 1;
 	foreach(lc, s->parts)
+	{
+		const CrmWriteRoute *route = ((CrmRoutePart *) lfirst(lc))->route;
+
 		s->batch_size = Min(s->batch_size,
-							crm_write_batch_size(((CrmRoutePart *) lfirst(lc))->route,
+							crm_write_batch_size(crm_batch_route(entity, route),
 												 table_options.batch_size));
+		/* fields the route is sent as the row has them */
+		for (const char *const *c = route ? route->carry : NULL; c && *c; c++)
+		{
+			AttrNumber	attnum = crm_carry_attnum(rel, entity, *c);
+
+			if (attnum != InvalidAttrNumber)
+			{
+				s->carry_attrs = lappend_int(s->carry_attrs, attnum);
+				s->carry_fields = lappend(s->carry_fields, (char *) *c);
+			}
+		}
+	}
 
 	if (explain_only)
 		return s;
@@ -630,20 +695,15 @@ row_values(CrmModifyState *s, TupleTableSlot *slot)
 		/* a new row without a value is a row without that field */
 		if (!(isnull && s->writer.operation == CMD_INSERT))
 		{
-			const CrmColumn *column = crm_find_column_by_field(s->writer.entity,
-															   s->target_fields[i]);
-
 			/* the field is known already: no catalog lookup per row */
 			if (s->check_each_row)
 				crm_check_written_column(s->rel, s->writer.entity,
 										 s->writer.target.provider,
 										 s->writer.operation, attnum,
-										 s->target_fields[i]);
-			crm_json_set_path(values, s->target_fields[i],
-					 crm_datum_to_json(value, attr->atttypid, isnull,
-									   NameStr(attr->attname),
-									   column ? column->wire : CRM_FMT_AUTO,
-									   s->writer.target.server.time_zone));
+										 crm_column_field(RelationGetRelid(s->rel),
+														  attnum, s->writer.entity));
+			crm_written_value(&s->writer, values, s->target_fields[i], value,
+							  attr->atttypid, isnull, NameStr(attr->attname));
 		}
 		i++;
 	}
@@ -734,6 +794,31 @@ flush_pending(CrmModifyState *s)
 }
 
 /*
+ * The row's fields that a route is sent along: an UPDATE's new tuple holds
+ * the row as read, with the SET columns changed.
+ */
+static json_t *
+carried_values(CrmModifyState *s, TupleTableSlot *slot)
+{
+	json_t	   *current = crm_json_object();
+	TupleDesc	desc = RelationGetDescr(s->rel);
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	forboth(lc, s->carry_attrs, lc2, s->carry_fields)
+	{
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+		Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+		bool		isnull;
+		Datum		value = slot_getattr(slot, attnum, &isnull);
+
+		crm_written_value(&s->writer, current, (const char *) lfirst(lc2), value,
+						  attr->atttypid, isnull, NameStr(attr->attname));
+	}
+	return current;
+}
+
+/*
  * One row handed over by the executor: written now (and RETURNING made),
  * or kept for the next batch.
  */
@@ -756,6 +841,8 @@ write_row(CrmModifyState *s, TupleTableSlot *slot, TupleTableSlot *planSlot)
 		row.key = row_key(s, planSlot);
 	if (s->writer.operation != CMD_DELETE)
 		row.values = row_values(s, slot);
+	if (s->carry_attrs)
+		row.current = carried_values(s, slot);
 
 	if (keep)
 	{
@@ -870,9 +957,12 @@ crm_explain_routes(List *parts, const CrmEntity *entity, int batch_size,
 	{
 		CrmRoutePart *part = (CrmRoutePart *) lfirst(lc);
 
+		const CrmWriteRoute *route = batch_size > 1 ?
+			crm_batch_route(entity, part->route) : part->route;
+
 		ExplainPropertyText("CRM Write",
-							crm_write_route_text(part->route, entity,
-												 part->route->batch_size > 0 ?
+							crm_write_route_text(route, entity,
+												 route->batch_size > 0 ?
 												 batch_size : 1),
 							es);
 		if (part->fields)

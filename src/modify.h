@@ -34,9 +34,11 @@ extern void crm_check_written_column(Relation rel, const CrmEntity *entity,
 									 const CrmProvider *provider,
 									 CmdType operation, AttrNumber attnum,
 									 const char *field);
-extern void crm_check_routes(Relation rel, const CrmEntity *entity,
+extern bool crm_check_routes(Relation rel, const CrmEntity *entity,
 							 const CrmProvider *provider, CmdType operation,
 							 Oid relid, List *attrs);
+extern AttrNumber crm_carry_attnum(Relation rel, const CrmEntity *entity,
+								   const char *written);
 extern List *crm_returning_attrs(ModifyTable *plan, int subplan_index,
 								 Index resultRelation, Relation rel);
 

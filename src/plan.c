@@ -84,6 +84,47 @@ needs_account_filters(PlannerInfo *root, RelOptInfo *baserel,
 	return false;
 }
 
+/*
+ * Whether a query reads a column that the entity's item endpoint leaves
+ * out or gives otherwise (SalesMan's deal/info has no dates): its keys are
+ * then found in the listing, which has every column.  The rows an UPDATE
+ * or DELETE targets are fetched by key all the same: what they write comes
+ * from the statement.
+ */
+static bool
+reads_beyond_item(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
+				  const CrmEntity *entity)
+{
+	Bitmapset  *used = NULL;
+	bool		any = false;
+
+	for (const CrmColumn *c = entity->columns; c && c->name; c++)
+		if (c->flags & CRM_COL_NOT_IN_ITEM)
+			any = true;
+	if (!any || entity->item_path == NULL)
+		return false;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &used);
+	for (ListCell *lc = list_head(baserel->baserestrictinfo); lc;
+		 lc = lnext(baserel->baserestrictinfo, lc))
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &used);
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, used))
+		return true;
+	for (int x = -1; (x = bms_next_member(used, x)) >= 0;)
+	{
+		AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+		const CrmColumn *column;
+
+		if (attnum <= 0)
+			continue;
+		column = crm_find_column_by_field(entity, crm_column_field(relid, attnum, entity));
+		if (column && (column->flags & CRM_COL_NOT_IN_ITEM))
+			return true;
+	}
+	return false;
+}
+
 static Oid
 planning_user(RelOptInfo *baserel)
 {
@@ -115,6 +156,19 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 					  &info->table_options);
 	crm_column_map(rel, info->entity, false, &info->map);
 	table_close(rel, NoLock);
+
+	/*
+	 * The rows an UPDATE or DELETE targets are fetched by key all the same:
+	 * what it writes comes from the statement, and a listing could cost
+	 * far more.  Items are completed where that is cheap.
+	 */
+	if (reads_beyond_item(root, baserel, foreigntableid, info->entity))
+	{
+		if (info->entity->item_completion)
+			info->map.complete_items = true;
+		else if (baserel->relid != (Index) root->parse->resultRelation)
+			info->map.no_item = true;
+	}
 
 	if (info->server_options.provider->filters_probe &&
 		needs_account_filters(root, baserel, info->entity, &info->map))
@@ -202,7 +256,7 @@ estimate_requests(PlannerInfo *root, RelOptInfo *baserel, CrmRelInfo *info,
 	{
 		bool		fixed = false;
 
-		if (!f->in_path || !f->domain)
+		if (!f->domain || !(f->in_path || f->fan_out))
 			continue;
 		foreach(lc, conditions)
 		{
@@ -459,6 +513,7 @@ crm_make_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	memset(&spec, 0, sizeof(spec));
 	spec.entity_name = info->entity->name;
 	spec.filters_off = info->map.filters_off;
+	spec.complete_items = info->map.complete_items;
 
 	foreach(lc, scan_clauses)
 	{

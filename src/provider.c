@@ -16,6 +16,7 @@
 static const CrmProvider *const providers[] = {
 	&crm_pipedrive_provider,
 	&crm_amocrm_provider,
+	&crm_salesman_provider,
 	NULL
 };
 

@@ -69,6 +69,18 @@ typedef enum CrmListStyle
 } CrmListStyle;
 
 /*
+ * A value the API takes in another spelling that one of its entities
+ * translates: SalesMan filters and writes a user by login, where rows carry
+ * the user's id.  Read with the entity's listing, once per statement.
+ */
+typedef struct CrmLookup
+{
+	const char *entity;			/* whose rows translate */
+	const char *from_field;		/* the value as the row has it: "iduser" */
+	const char *to_field;		/* the value the API takes: "login" */
+} CrmLookup;
+
+/*
  * One condition the API can evaluate, on the field `column` (a JSON path as
  * columns spell it, see CrmColumn.field).
  *
@@ -100,6 +112,21 @@ typedef struct CrmFilter
 	const char *pair_param;
 	bool		account_feature;	/* applied only where the account has API
 									 * filtering (CrmProvider.filters_probe) */
+	bool		fan_out;		/* with a domain: no condition reads each
+								 * value in turn (a listing that shows one
+								 * value's rows at a time) */
+	const char *const *value_map;	/* column value, API value, ..., NULL */
+	const CrmLookup *lookup;	/* the API takes the value translated */
+
+	/*
+	 * Sent when the query bounds no side of it: where the API's default is
+	 * narrower than "everything" (SalesMan lists today's rows without
+	 * dates).  With absent_completes, sent only opposite a bound the query
+	 * gives, for an API that misreads a one-sided range.
+	 */
+	const char *absent_value;
+	const char *upper_absent_value;
+	bool		absent_completes;
 } CrmFilter;
 
 /* What an entity lets crm_fdw do: crm_entity_writes() gives these bits. */
@@ -111,6 +138,8 @@ typedef struct CrmFilter
 #define CRM_COL_READONLY	0x01	/* the API sets it; writes must not */
 #define CRM_COL_KEY			0x02	/* row identity */
 #define CRM_COL_CALL_VALUE	0x04	/* not in the answer: taken from the request */
+#define CRM_COL_NOT_IN_ITEM	0x08	/* the item endpoint leaves it out, or gives
+									 * it otherwise: a query reading it lists */
 
 /*
  * A field of an entity, with the SQL type IMPORT and the docs suggest.
@@ -131,6 +160,8 @@ typedef struct CrmColumn
 	const char *field;			/* JSON path when it is not the name */
 	CrmValueFormat wire;		/* how the answer spells it; AUTO: as JSON has it */
 	const char *request_option;
+	const char *write_param;	/* written under this name, not field's */
+	const CrmLookup *write_lookup;	/* written translated */
 } CrmColumn;
 
 /* Paging styles. */
@@ -192,6 +223,16 @@ typedef struct CrmWriteRoute
 	const char *key_param;		/* the key goes in each item under this name */
 	const char *request_id_param;	/* each item's position, echoed back */
 	bool		answer_is_row;	/* the answer holds the whole row as written */
+	const char *batch_wrapper;	/* a batch is {wrapper: [items]}, not [items] */
+	const char *answer_key;		/* where an answer item holds the new key */
+
+	/*
+	 * Fields sent with every write of the route, from the row as it is:
+	 * an API that empties or ignores what it is not sent (SalesMan's
+	 * person/update blanks the fields left out).  Such a route needs the
+	 * row read first, and the table must have the columns.
+	 */
+	const char *const *carry;
 } CrmWriteRoute;
 
 /*
@@ -223,9 +264,22 @@ typedef struct CrmEntity
 	const CrmColumn *columns;	/* terminated by a NULL name */
 	const CrmFilter *filters;	/* terminated by a NULL column */
 	const CrmWriteRoute *insert;
+	const CrmWriteRoute *insert_batch;	/* for more than one row, if another */
 	const CrmWriteRoute *update;	/* routes, until one with a NULL method */
 	const CrmWriteRoute *delete;
 	const char *no_delete_hint; /* why the API cannot delete, when it cannot */
+	bool		object_rows;	/* rows are the members of an object at
+								 * rows_path: {"key": name, "value": value} */
+
+	/*
+	 * Filters whose values, taken from an item, narrow a listing that holds
+	 * it whole: where the item endpoint gives less than the listing
+	 * (CRM_COL_NOT_IN_ITEM) and a query reads it, the item is completed
+	 * from that listing (SalesMan's history/info gives one contact of
+	 * several; the day, client and deal of the record find it listed).
+	 * Without them, such a query lists instead of fetching items.
+	 */
+	const char *const *item_completion;
 } CrmEntity;
 
 /* A rendered query parameter: the filter it came from and its values. */
@@ -300,6 +354,9 @@ typedef struct CrmAnswer
 	CrmFailure	failure;
 	const char *vendor_code;	/* the vendor's own code, for DETAIL */
 	const char *vendor_message; /* the vendor's own words, for DETAIL */
+	const char *vendor_hint;	/* what the provider knows this failure means */
+	bool		refused;		/* the API certainly did nothing (as a 4xx
+								 * says; a provider may know it otherwise) */
 	List	   *failed_items;	/* a refused batch: positions of the culprits */
 	bool		transport_failed;	/* no complete answer came */
 	bool		maybe_sent;		/* ... after the request had left */
@@ -354,6 +411,16 @@ typedef struct CrmProvider
 	const CrmFiltersProbe *filters_probe;
 
 	/*
+	 * What the API stores faithfully, so that a value it would mangle is
+	 * refused before it is sent: characters of at most this many UTF-8
+	 * bytes (3: a MySQL "utf8" column), and naive times within these
+	 * years.  0: no bound.
+	 */
+	int			max_char_bytes;
+	int			min_year;
+	int			max_year;
+
+	/*
 	 * Checks the user mapping's options and appends "Header: value" strings
 	 * to *headers.  Raises an ERROR if the credentials are incomplete.
 	 */
@@ -365,6 +432,12 @@ typedef struct CrmProvider
 	 * status alone.
 	 */
 	void		(*classify) (const CrmEntity *entity, CrmAnswer *answer);
+
+	/*
+	 * Undoes, in place, what the API does to an item on the way out (HTML
+	 * line breaks added to text, placeholders for "none").  NULL: as is.
+	 */
+	void		(*shape_read) (const CrmEntity *entity, json_t *item);
 
 	/*
 	 * Reshapes one written item to the API's taste, in place: body holds
@@ -401,5 +474,6 @@ extern const char *crm_json_string_at(json_t *value, const char *path);
 
 extern const CrmProvider crm_pipedrive_provider;
 extern const CrmProvider crm_amocrm_provider;
+extern const CrmProvider crm_salesman_provider;
 
 #endif							/* CRM_PROVIDER_H */

@@ -345,7 +345,7 @@ crm_classify(PlannerInfo *root, RelOptInfo *baserel, const CrmColumnMap *map,
 	cond->column_type = var->vartype;
 
 	/* the key: = and IN fetch items by key */
-	if (var->varattno == map->key_attnum && entity->item_path &&
+	if (var->varattno == map->key_attnum && entity->item_path && !map->no_item &&
 		(cond->op == CRM_OP_EQ || cond->op == CRM_OP_IN))
 	{
 		cond->filter = CRM_KEY_FILTER;
@@ -433,7 +433,7 @@ crm_missing_required(const CrmEntity *entity, List *conditions)
 		bool		found = false;
 		ListCell   *lc;
 
-		if (!f->required || (f->in_path && f->domain))
+		if (!f->required || (f->domain && (f->in_path || f->fan_out)))
 			continue;
 		foreach(lc, conditions)
 		{
@@ -473,9 +473,10 @@ crm_spec_to_list(CrmScanSpec *spec)
 	}
 	return list_make5(makeString(pstrdup(spec->entity_name)),
 					  conditions,
-					  list_make3(makeInteger(spec->limit_hint),
+					  list_make4(makeInteger(spec->limit_hint),
 								 makeInteger(spec->full_pages),
-								 makeInteger(spec->filters_off)),
+								 makeInteger(spec->filters_off),
+								 makeInteger(spec->complete_items)),
 					  spec->retrieved_attrs,
 					  NIL);
 }
@@ -505,5 +506,6 @@ crm_spec_from_list(List *list, CrmScanSpec *spec)
 	spec->limit_hint = intVal(linitial(numbers));
 	spec->full_pages = intVal(lsecond(numbers));
 	spec->filters_off = intVal(lthird(numbers));
+	spec->complete_items = intVal(lfourth(numbers));
 	spec->retrieved_attrs = (List *) lfourth(list);
 }

@@ -42,6 +42,10 @@ typedef struct CrmColumnMap
 	AttrNumber *filter_attnum;	/* per filter: the column it reads, or 0 */
 	AttrNumber	key_attnum;		/* column holding the entity key, or 0 */
 	bool		filters_off;	/* the account applies no account_feature filter */
+	bool		no_item;		/* the query reads what the item endpoint
+								 * leaves out: keys are found by listing */
+	bool		complete_items; /* ... or each item, once fetched, is
+								 * completed from a listing it narrows */
 } CrmColumnMap;
 
 /* What a plan carries to the executor (fdw_private), and back. */
@@ -53,6 +57,7 @@ typedef struct CrmScanSpec
 	int			full_pages;		/* estimated pages of an unfiltered listing */
 	List	   *retrieved_attrs;	/* integer list of attnums to convert */
 	bool		filters_off;	/* the account's filtering is off */
+	bool		complete_items; /* an item is completed from the listing */
 } CrmScanSpec;
 
 extern void crm_column_map(Relation rel, const CrmEntity *entity,

@@ -16,10 +16,12 @@
 
 #include "commands/explain.h"
 #include "common/hashfn.h"
+#include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "answer.h"
+#include "calls.h"
 #include "compose.h"
 #include "json_datum.h"
 #include "request.h"
@@ -387,6 +389,92 @@ crm_fetch_page(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
 		pager->done = true;
 	crm_count_page(target, counters, json_array_size(items));
 	return items;
+}
+
+/* Every row of one call, page after page. */
+json_t *
+crm_fetch_all(CrmTarget *target, const CrmEntity *entity, const CrmCall *call,
+			  CrmCounters *counters)
+{
+	json_t	   *rows = json_array();
+	CrmPager	pager;
+	int64		so_far = 0;
+
+	crm_pager_start(&pager, target->provider, entity,
+					crm_page_size(&target->server, entity), 0, CurrentMemoryContext);
+	do
+	{
+		json_t	   *items;
+
+		CHECK_FOR_INTERRUPTS();
+		items = crm_fetch_page(target, entity, call, &pager, so_far, counters);
+		so_far += json_array_size(items);
+		json_array_extend(rows, items);
+	} while (!pager.done);
+	crm_pager_finish(&pager);
+	return rows;
+}
+
+/* Every row of the entity's whole listing, as a query without conditions reads it. */
+json_t *
+crm_fetch_listing(CrmTarget *target, const CrmEntity *entity, CrmCounters *counters)
+{
+	json_t	   *rows = json_array();
+	bool		no_rows;
+	ListCell   *lc;
+
+	foreach(lc, crm_build_calls(entity, NIL, 0, &no_rows))
+		json_array_extend(rows, crm_fetch_all(target, entity, (CrmCall *) lfirst(lc),
+											  counters));
+	return rows;
+}
+
+/*
+ * An item whose endpoint gives less than the listing, found in the listing
+ * its own values narrow (its day, its client...); as it was if not there.
+ */
+json_t *
+crm_complete_item(CrmTarget *target, const CrmEntity *entity, json_t *item,
+				  CrmCounters *counters)
+{
+	json_t	   *key = json_object_get(item, entity->key);
+	CrmCall		call;
+	json_t	   *listed;
+
+	memset(&call, 0, sizeof(call));
+	for (const CrmFilter *f = entity->filters; f && f->column; f++)
+	{
+		json_t	   *v = crm_json_path(item, f->column);
+		char	   *text;
+		CrmParam   *param;
+
+		for (const char *const *c = entity->item_completion; *c; c++)
+		{
+			if (strcmp(*c, f->column) != 0 || v == NULL || json_is_null(v))
+				continue;
+			text = json_is_string(v) ? pstrdup(json_string_value(v)) : crm_json_text(v);
+			/* a time narrows to its day, both bounds */
+			if (f->format == CRM_FMT_DATE && strlen(text) > 10)
+				text[10] = '\0';
+			param = palloc0(sizeof(CrmParam));
+			param->filter = f;
+			param->values = list_make1(text);
+			call.params = lappend(call.params, param);
+			if (f->upper_param)
+			{
+				param = palloc0(sizeof(CrmParam));
+				param->filter = f;
+				param->upper = true;
+				param->values = list_make1(text);
+				call.params = lappend(call.params, param);
+			}
+		}
+	}
+	listed = crm_fetch_all(target, entity, &call, counters);
+	for (size_t i = 0; key && i < json_array_size(listed); i++)
+		if (crm_json_same_scalar(json_object_get(json_array_get(listed, i), entity->key), key))
+			return json_array_get(listed, i);
+	return item;
 }
 
 /* A page's worth of rows, counted. */

@@ -48,6 +48,12 @@ extern void crm_send_write(CrmTarget *target, const CrmEntity *entity,
 extern json_t *crm_fetch_page(CrmTarget *target, const CrmEntity *entity,
 							  const CrmCall *call, CrmPager *pager,
 							  int64 rows_so_far, CrmCounters *counters);
+extern json_t *crm_fetch_all(CrmTarget *target, const CrmEntity *entity,
+							 const CrmCall *call, CrmCounters *counters);
+extern json_t *crm_fetch_listing(CrmTarget *target, const CrmEntity *entity,
+								 CrmCounters *counters);
+extern json_t *crm_complete_item(CrmTarget *target, const CrmEntity *entity,
+								 json_t *item, CrmCounters *counters);
 extern void crm_count_page(CrmTarget *target, CrmCounters *counters,
 						   size_t rows);
 extern bool crm_filters_off(CrmTarget *target);

@@ -29,6 +29,7 @@
 #include "calls.h"
 #include "compose.h"
 #include "json_datum.h"
+#include "lookup.h"
 #include "paging.h"
 #include "request.h"
 #include "rowset.h"
@@ -167,6 +168,22 @@ set_request_options(List *calls, char *options)
 		((CrmCall *) lfirst(lc))->request_options = options;
 }
 
+/*
+ * A filter whose API takes its values in another spelling gets them
+ * translated (a user id to the login); one the API does not know matches
+ * no row.
+ */
+static void
+translate_values(CrmScanState *s, CrmRenderedCondition *rc)
+{
+	const CrmFilter *filter = crm_condition_filter(s->entity, rc->cond);
+
+	if (filter == NULL || filter->lookup == NULL || rc->unbounded || rc->values == NIL)
+		return;
+	rc->values = crm_lookup_values(&s->target, filter->lookup, rc->values,
+								   &s->counters);
+}
+
 /* Values are known now: spell them, and plan the calls. */
 static void
 start_scan(ForeignScanState *node, CrmScanState *s)
@@ -196,6 +213,7 @@ start_scan(ForeignScanState *node, CrmScanState *s)
 		}
 		crm_render_condition(s->entity, cond, value, isnull,
 							 s->target.server.time_zone, rc);
+		translate_values(s, rc);
 		rendered = lappend(rendered, rc);
 	}
 	s->calls = crm_build_calls(s->entity, rendered, s->spec.full_pages, &no_rows);
@@ -239,6 +257,16 @@ fetch_page(CrmScanState *s, CrmCall *call)
 	else
 		s->items = crm_fetch_page(&s->target, s->entity, call, &s->pager,
 								  s->rows_emitted, &s->counters);
+	if (call && call->item_key && s->spec.complete_items &&
+		json_array_size(s->items) == 1)
+	{
+		json_t	   *whole = crm_complete_item(&s->target, s->entity,
+										   json_array_get(s->items, 0),
+										   &s->counters);
+
+		s->items = json_array();
+		json_array_append(s->items, whole);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -412,11 +440,25 @@ explain_calls(ForeignScanState *node, CrmScanState *s, ExplainState *es,
 		Node	   *value = cond->value_index >= 0 ?
 			list_nth(plan->fdw_exprs, cond->value_index) : NULL;
 
-		if (value == NULL || IsA(value, Const))
+		const CrmFilter *filter = crm_condition_filter(s->entity, cond);
+
+		if ((value == NULL || IsA(value, Const)) &&
+			(filter == NULL || filter->lookup == NULL))
 			crm_render_condition(s->entity, cond,
 								 value ? ((Const *) value)->constvalue : (Datum) 0,
 								 value ? ((Const *) value)->constisnull : false,
 								 s->target.server.time_zone, rc);
+		else if (filter && filter->lookup)
+		{
+			/* EXPLAIN sends nothing: the translation is named, not made */
+			rc->cond = cond;
+			rc->placeholder = true;
+			rc->values = list_make1(psprintf("{%s of %s %s}",
+											 filter->lookup->to_field,
+											 filter->lookup->from_field,
+											 value ? deparse_expression(value, es->deparse_cxt,
+																		true, false) : "?"));
+		}
 		else
 		{
 			rc->cond = cond;
@@ -483,6 +525,21 @@ crm_scan_explain(ForeignScanState *node, ExplainState *es)
 		else
 			ExplainPropertyList("CRM Requests", texts, es);
 
+		if (s->spec.complete_items)
+		{
+			StringInfoData by;
+
+			initStringInfo(&by);
+			for (const char *const *c = s->entity->item_completion; *c; c++)
+				appendStringInfo(&by, "%s%s", by.len ? ", " : "",
+								 crm_column_name_of(s->entity, *c));
+			ExplainPropertyText("CRM Item Completion",
+								psprintf("each item from %s %s, narrowed by its %s: the item gives less than the listing",
+										 s->target.provider->default_method ?
+										 s->target.provider->default_method : "GET",
+										 s->entity->list_path, by.data),
+								es);
+		}
 		if (s->spec.filters_off)
 			ExplainPropertyText("CRM Filters",
 								psprintf("off: the %s account does not apply list filters (%s), so none is sent and PostgreSQL filters every row",

@@ -24,12 +24,14 @@
 #include "crm_json.h"
 
 #include "access/xact.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "answer.h"
 #include "compose.h"
 #include "json_datum.h"
+#include "lookup.h"
 #include "rowset.h"
 #include "paging.h"
 #include "write.h"
@@ -42,7 +44,7 @@
 uint32
 crm_entity_writes(const CrmEntity *entity)
 {
-	return (entity->insert ? CRM_WRITE_INSERT : 0) |
+	return (entity->insert || entity->insert_batch ? CRM_WRITE_INSERT : 0) |
 		(entity->update && entity->update->method ? CRM_WRITE_UPDATE : 0) |
 		(entity->delete ? CRM_WRITE_DELETE : 0);
 }
@@ -135,6 +137,107 @@ crm_route_parts(const CrmEntity *entity, CmdType operation, List *fields)
 		parts = list_make1(part);
 	}
 	return parts;
+}
+
+/* The name a column of this field is written under. */
+const char *
+crm_written_name(const CrmEntity *entity, const char *field)
+{
+	const CrmColumn *column = crm_find_column_by_field(entity, field);
+
+	return column && column->write_param ? column->write_param : field;
+}
+
+/* The column written under this name, if the entity declares it. */
+const CrmColumn *
+crm_written_column(const CrmEntity *entity, const char *written)
+{
+	for (const CrmColumn *c = entity->columns; c && c->name; c++)
+		if (c->write_param && strcmp(c->write_param, written) == 0)
+			return c;
+	return crm_find_column_by_field(entity, written);
+}
+
+/* Whether text holds a character of more UTF-8 bytes than the API keeps. */
+static const char *
+too_wide_char(const char *text, int max_bytes)
+{
+	for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+		if ((max_bytes < 4 && *p >= 0xF0) || (max_bytes < 3 && *p >= 0xE0) ||
+			(max_bytes < 2 && *p >= 0xC0))
+			return (const char *) p;
+	return NULL;
+}
+
+static void
+check_text(const CrmProvider *provider, const char *attname, json_t *value)
+{
+	const char *wide;
+
+	if (json_is_string(value) && provider->max_char_bytes > 0 &&
+		(wide = too_wide_char(json_string_value(value), provider->max_char_bytes)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("column \"%s\": %s cannot store the character \"%s\"",
+						attname, provider->display_name,
+						crm_utf8_for_message(pnstrdup(wide, pg_utf_mblen((const unsigned char *) wide)))),
+				 errdetail("%s keeps characters of at most %d bytes in UTF-8 and would store this one as \"?\" marks.",
+						   provider->display_name, provider->max_char_bytes),
+				 errhint("Leave out or replace characters outside Unicode's Basic Multilingual Plane, such as emoji.")));
+	if (json_is_array(value))
+		for (size_t i = 0; i < json_array_size(value); i++)
+			check_text(provider, attname, json_array_get(value, i));
+	if (json_is_object(value))
+	{
+		const char *key;
+		json_t	   *member;
+
+		json_object_foreach(value, key, member)
+			check_text(provider, attname, member);
+	}
+}
+
+/*
+ * A column's value as written: converted as its wire format says, checked
+ * against what the API stores faithfully, and set under the name it is
+ * written as.
+ */
+void
+crm_written_value(CrmWriter *w, json_t *values, const char *written,
+				  Datum value, Oid typid, bool isnull, const char *attname)
+{
+	const CrmProvider *provider = w->target.provider;
+	const CrmColumn *column = crm_written_column(w->entity, written);
+	CrmValueFormat wire = column ? column->wire : CRM_FMT_AUTO;
+	json_t	   *json = crm_datum_to_json(value, typid, isnull, attname, wire,
+										 w->target.server.time_zone);
+
+	check_text(provider, attname, json);
+	/* a naive time outside the years the API can store it would be mangled */
+	if ((wire == CRM_FMT_LOCAL || wire == CRM_FMT_DATE) && json_is_string(json) &&
+		(provider->min_year > 0 || provider->max_year > 0))
+	{
+		int			year = atoi(json_string_value(json));
+
+		if ((provider->min_year > 0 && year < provider->min_year) ||
+			(provider->max_year > 0 && year > provider->max_year))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("column \"%s\": %s cannot store the time %s",
+							attname, provider->display_name, json_string_value(json)),
+					 errdetail("%s stores times from year %d to %d; it would store this one as no time at all.",
+							   provider->display_name, provider->min_year, provider->max_year)));
+	}
+	crm_json_set_path(values, written, json);
+}
+
+/* The route that writes several rows at once where the single one cannot. */
+const CrmWriteRoute *
+crm_batch_route(const CrmEntity *entity, const CrmWriteRoute *route)
+{
+	if (route == entity->insert && entity->insert_batch)
+		return entity->insert_batch;
+	return route;
 }
 
 /* Rows a request takes: the option's, within the route's bound. */
@@ -455,6 +558,43 @@ key_json(const char *key)
 	return json_string(key);
 }
 
+/*
+ * Values the API takes in another spelling, translated (a user id to its
+ * login); one the API does not know is refused before anything is sent.
+ */
+static void
+translate_written(CrmWriter *w, json_t *item)
+{
+	const char *field;
+	json_t	   *value;
+	void	   *tmp;
+
+	json_object_foreach_safe(item, tmp, field, value)
+	{
+		const CrmColumn *column = crm_written_column(w->entity, field);
+		char	   *text;
+		char	   *translated;
+
+		if (column == NULL || column->write_lookup == NULL || json_is_null(value))
+			continue;
+		text = json_is_string(value) ? pstrdup(json_string_value(value)) :
+			crm_json_text(value);
+		translated = crm_lookup_value(&w->target, column->write_lookup, text,
+									  &w->counters);
+		if (translated == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("%s has no %s with %s %s",
+							w->target.provider->display_name,
+							column->write_lookup->entity,
+							column->write_lookup->from_field,
+							crm_utf8_for_message(text)),
+					 errhint("Write a %s that %s lists.", column->name,
+							 column->write_lookup->entity)));
+		json_object_set_new(item, field, json_string(translated));
+	}
+}
+
 /* One row's item as the route sends it, shaped by the provider. */
 static json_t *
 row_item(CrmWriter *w, const CrmWriteRoute *route, const CrmWriteRow *row,
@@ -470,6 +610,15 @@ row_item(CrmWriter *w, const CrmWriteRoute *route, const CrmWriteRow *row,
 			if (!path_names(route, field))
 				json_object_set(item, field, value);
 		}
+	/* what the route must be sent along, as the row is */
+	for (const char *const *c = route->carry; c && *c; c++)
+	{
+		json_t	   *v = row->current ? json_object_get(row->current, *c) : NULL;
+
+		if (v && json_object_get(item, *c) == NULL)
+			json_object_set(item, *c, v);
+	}
+	translate_written(w, item);
 	if (w->target.provider->shape_write)
 		w->target.provider->shape_write(w->entity, w->operation, item);
 	if (route->key_param && row->key)
@@ -522,6 +671,7 @@ outcome_unknown(CrmWriter *w, const CrmRequest *request, const CrmAnswer *answer
 			 errmsg("the outcome of the %s is unknown: %s may have made it",
 					operation_name(w->operation), p),
 			 errdetail("%s", failure_reason(w, answer)),
+			 answer->vendor_hint ? errhint("%s", answer->vendor_hint) :
 			 errhint("Check in %s whether the change was made before writing it again; crm_fdw sent it once and did not resend it.",
 					 p),
 			 errcontext("%s", crm_request_context(request))));
@@ -585,6 +735,58 @@ batch_item(const CrmWriteRoute *route, json_t *items, int index,
 	return json_array_get(items, index);
 }
 
+/*
+ * Written values under the fields the table reads them from: a value
+ * written under a name of its own goes back to its column's field, unless
+ * that field reaches across items (then the API's answer, or a read back,
+ * must say).
+ */
+static json_t *
+read_fields(const CrmEntity *entity, json_t *values)
+{
+	json_t	   *row = crm_json_object();
+	const char *name;
+	json_t	   *value;
+
+	if (values == NULL)
+		return row;
+	json_object_foreach(values, name, value)
+	{
+		const CrmColumn *column = crm_written_column(entity, name);
+
+		if (column && column->write_param)
+		{
+			const char *field = column->field ? column->field : column->name;
+
+			if (field[0] != '^' && strchr(field, '*') == NULL)
+				crm_json_set_path(row, field, json_incref(value));
+			continue;
+		}
+		json_object_set(row, name, value);
+	}
+	return row;
+}
+
+/*
+ * An answer item as row fields: as it is, or, where the answer holds only
+ * the new key somewhere of its own ({"result": ..., "data": 25353}), the
+ * key under the entity's name for it.
+ */
+static json_t *
+answer_row(CrmWriter *w, const CrmWriteRoute *route, json_t *item)
+{
+	json_t	   *row;
+	json_t	   *key;
+
+	if (route->answer_key == NULL || w->entity->key == NULL)
+		return item;
+	row = crm_json_object();
+	key = crm_json_path(item, route->answer_key);
+	if (key && (json_is_integer(key) || json_is_string(key)))
+		json_object_set(row, w->entity->key, key);
+	return row;
+}
+
 /* Judges what one request did to its rows. */
 static void
 judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
@@ -632,7 +834,7 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 			break;
 		case CRM_ANSWER_FAILED:
 			/* a 4xx is a refusal: the API did nothing */
-			if (answer->status >= 400 && answer->status <= 499)
+			if (answer->refused || (answer->status >= 400 && answer->status <= 499))
 			{
 				if (batch && nrows > 1)
 					batch_refused(w, route, request, answer, rows, nrows);
@@ -665,7 +867,7 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 			answer->vendor_message = message;
 			outcome_unknown(w, request, answer);
 		}
-		rows[0].answer = item;
+		rows[0].answer = answer_row(w, route, item);
 		remember_written(w, &rows[0]);
 		return;
 	}
@@ -691,7 +893,7 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 			nrefused++;
 			continue;
 		}
-		rows[i].answer = item;
+		rows[i].answer = answer_row(w, route, item);
 		remember_written(w, &rows[i]);
 	}
 	if (nrefused > 0)
@@ -730,7 +932,7 @@ drop_vanished(CrmWriter *w, CrmWriteRow *rows, int nrows)
 		return false;
 	for (int i = 0; i < nrows; i++)
 		keys = lappend(keys, rows[i].key);
-	found = crm_read_back(w, keys, NULL);
+	found = crm_read_back(w, keys, NULL, false);
 	if (found == NULL)
 		return false;
 	for (int i = 0; i < nrows; i++)
@@ -741,7 +943,7 @@ drop_vanished(CrmWriter *w, CrmWriteRow *rows, int nrows)
 		{
 			json_t	   *id = json_object_get(json_array_get(found, r), w->entity->key);
 
-			there = id && json_equal(id, key_json(rows[i].key));
+			there = crm_json_same_scalar(id, key_json(rows[i].key));
 		}
 		if (!there)
 		{
@@ -763,17 +965,27 @@ send_rows(CrmWriter *w, const CrmWriteRoute *route, const char *path,
 
 	crm_request_init(&request, route->method);
 	appendStringInfoString(&request.path, path);
-	/* DELETE is idempotent by construction; other writes go out once */
-	request.idempotent = strcmp(route->method, "DELETE") == 0;
+	/* a delete is idempotent by construction; other writes go out once */
+	request.idempotent = w->operation == CMD_DELETE;
 	request.is_write = true;
-	request.is_item = strstr(route->path, "{key}") != NULL;
+	/* a write naming one item: "no such item" means it is gone */
+	request.is_item = strstr(route->path, "{key}") != NULL ||
+		(!batch && route->key_param != NULL);
 	if (batch)
 	{
-		request.body = json_array();
+		json_t	   *items = json_array();
+
 		for (int i = 0; i < nrows; i++)
-			json_array_append_new(request.body, row_item(w, route, &rows[i], true));
+			json_array_append_new(items, row_item(w, route, &rows[i], true));
+		if (route->batch_wrapper)
+		{
+			request.body = crm_json_object();
+			json_object_set_new(request.body, route->batch_wrapper, items);
+		}
+		else
+			request.body = items;
 	}
-	else if (w->operation != CMD_DELETE || rows[0].values)
+	else if (w->operation != CMD_DELETE || rows[0].values || route->key_param)
 		request.body = row_item(w, route, &rows[0], false);
 
 	w->current = rows;
@@ -792,7 +1004,8 @@ send_rows(CrmWriter *w, const CrmWriteRoute *route, const char *path,
 	 * and the gone ones are left alone, as for any UPDATE.
 	 */
 	if (batch && w->operation == CMD_UPDATE && answer.kind == CRM_ANSWER_FAILED &&
-		!answer.transport_failed && answer.status >= 400 && answer.status <= 499 &&
+		!answer.transport_failed &&
+		(answer.refused || (answer.status >= 400 && answer.status <= 499)) &&
 		answer.failure == CRM_FAIL_INVALID_INPUT && drop_vanished(w, rows, nrows))
 	{
 		CrmWriteRow *still = palloc(sizeof(CrmWriteRow) * nrows);
@@ -823,7 +1036,12 @@ crm_write_rows(CrmWriter *w, const CrmWriteRoute *route, CrmWriteRow *rows,
 {
 	char	  **paths = palloc(sizeof(char *) * Max(nrows, 1));
 	bool	   *done = palloc0(sizeof(bool) * Max(nrows, 1));
-	bool		batch = route->batch_size > 0;
+	bool		batch;
+
+	/* several rows go by the batch route, one by the single one */
+	if (nrows > 1 && batch_size > 1)
+		route = crm_batch_route(w->entity, route);
+	batch = route->batch_size > 0;
 
 	for (int i = 0; i < nrows; i++)
 	{
@@ -892,7 +1110,7 @@ same_path_values(const CrmEntity *entity, json_t *a, json_t *b)
  * offers no way to read them.
  */
 json_t *
-crm_read_back(CrmWriter *w, List *keys, json_t *path_values)
+crm_read_back(CrmWriter *w, List *keys, json_t *path_values, bool listing)
 {
 	const CrmEntity *entity = w->entity;
 	const CrmFilter *filter = NULL;
@@ -900,6 +1118,40 @@ crm_read_back(CrmWriter *w, List *keys, json_t *path_values)
 	List	   *calls = NIL;
 	List	   *path_params = NIL;
 	ListCell   *lc;
+
+	/* what the item endpoint leaves out: items completed, or the listing */
+	if (listing && entity->item_completion && entity->item_path)
+	{
+		foreach(lc, keys)
+		{
+			CrmCall		call;
+			json_t	   *items;
+
+			memset(&call, 0, sizeof(call));
+			call.item_key = (char *) lfirst(lc);
+			items = crm_fetch_all(&w->target, entity, &call, &w->counters);
+			if (json_array_size(items) == 1)
+				json_array_append(rows, crm_complete_item(&w->target, entity,
+														  json_array_get(items, 0),
+														  &w->counters));
+		}
+		return rows;
+	}
+	if (listing)
+	{
+		json_t	   *all = crm_fetch_listing(&w->target, entity, &w->counters);
+
+		for (size_t i = 0; i < json_array_size(all); i++)
+		{
+			json_t	   *item = json_array_get(all, i);
+			json_t	   *key = json_object_get(item, entity->key);
+
+			foreach(lc, keys)
+				if (crm_json_same_scalar(key, key_json((char *) lfirst(lc))))
+					json_array_append(rows, item);
+		}
+		return rows;
+	}
 
 	for (const CrmFilter *f = entity->filters; f && f->column; f++)
 	{
@@ -950,24 +1202,8 @@ crm_read_back(CrmWriter *w, List *keys, json_t *path_values)
 		}
 
 	foreach(lc, calls)
-	{
-		CrmPager	pager;
-		int64		so_far = 0;
-
-		crm_pager_start(&pager, w->target.provider, entity,
-						crm_page_size(&w->target.server, entity), 0,
-						CurrentMemoryContext);
-		do
-		{
-			json_t	   *items;
-
-			CHECK_FOR_INTERRUPTS();
-			items = crm_fetch_page(&w->target, entity, (CrmCall *) lfirst(lc),
-								   &pager, so_far, &w->counters);
-			so_far += json_array_size(items);
-			json_array_extend(rows, items);
-		} while (!pager.done);
-	}
+		json_array_extend(rows, crm_fetch_all(&w->target, entity,
+											  (CrmCall *) lfirst(lc), &w->counters));
 	return rows;
 }
 
@@ -1049,6 +1285,7 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		((CrmRoutePart *) linitial(parts))->route->answer_is_row;
 	bool	   *missing = palloc0(sizeof(bool) * Max(nrows, 1));
 	bool		any = false;
+	bool		listing = false;
 
 	for (int i = 0; i < nrows; i++)
 	{
@@ -1057,7 +1294,7 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 
 		if (rows[i].outcome != CRM_ROW_WRITTEN)
 			continue;
-		merged = json_deep_copy(rows[i].values ? rows[i].values : crm_json_object());
+		merged = read_fields(entity, rows[i].values);
 		if (rows[i].answer)
 			json_object_update(merged, rows[i].answer);
 		if (rows[i].key && entity->key && json_object_get(merged, entity->key) == NULL)
@@ -1065,10 +1302,16 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		rows[i].answer = merged;
 
 		crm_row_of(&as_row, merged);
-		for (int c = 0; c < nconvs && !whole && !missing[i]; c++)
+		for (int c = 0; c < nconvs && !whole; c++)
 			if (crm_json_lookup(&as_row, &convs[c]) == NULL && entity->key &&
 				json_object_get(merged, entity->key))
+			{
+				const CrmColumn *column = crm_find_column_by_field(entity, convs[c].field);
+
 				missing[i] = any = true;
+				if (column && (column->flags & CRM_COL_NOT_IN_ITEM))
+					listing = true;
+			}
 	}
 
 	/*
@@ -1099,7 +1342,7 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		if (first < 0)
 			break;
 
-		read = crm_read_back(w, keys, rows[first].answer);
+		read = crm_read_back(w, keys, rows[first].answer, listing);
 		for (size_t r = 0; r < json_array_size(read); r++)
 		{
 			json_t	   *item = json_array_get(read, r);
@@ -1110,7 +1353,7 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 				json_t	   *mine = rows[i].answer ?
 					json_object_get(rows[i].answer, entity->key) : NULL;
 
-				if (mine && json_equal(mine, key))
+				if (crm_json_same_scalar(mine, key))
 					json_object_update(rows[i].answer, item);
 			}
 		}

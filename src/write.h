@@ -32,6 +32,7 @@ typedef struct CrmWriteRow
 	int64		number;			/* in the statement, from 1 */
 	char	   *key;			/* UPDATE, DELETE: the item */
 	json_t	   *values;			/* the columns written, as converted */
+	json_t	   *current;		/* routes' carry fields, from the row as it is */
 	json_t	   *answer;			/* the item the API answered with, if any */
 	CrmRowOutcome outcome;
 } CrmWriteRow;
@@ -77,6 +78,14 @@ typedef struct CrmRoutePart
 extern List *crm_route_parts(const CrmEntity *entity, CmdType operation,
 							 List *fields);
 extern int	crm_write_batch_size(const CrmWriteRoute *route, int option);
+extern const CrmWriteRoute *crm_batch_route(const CrmEntity *entity,
+											const CrmWriteRoute *route);
+extern const char *crm_written_name(const CrmEntity *entity, const char *field);
+extern const CrmColumn *crm_written_column(const CrmEntity *entity,
+										   const char *written);
+extern void crm_written_value(CrmWriter *writer, json_t *values,
+							  const char *written, Datum value, Oid typid,
+							  bool isnull, const char *attname);
 extern void crm_write_rows(CrmWriter *writer, const CrmWriteRoute *route,
 						   CrmWriteRow *rows, int nrows, int batch_size);
 extern void crm_write_parts(CrmWriter *writer, List *parts, CrmWriteRow *rows,
@@ -85,7 +94,7 @@ extern void crm_complete_returning(CrmWriter *writer, List *parts,
 								   CrmWriteRow *rows, int nrows,
 								   CrmColumnConv *convs, int nconvs);
 extern json_t *crm_read_back(CrmWriter *writer, List *keys,
-							  json_t *path_values);
+							  json_t *path_values, bool listing);
 extern char *crm_write_route_text(const CrmWriteRoute *route,
 								  const CrmEntity *entity, int batch_size);
 extern uint32 crm_entity_writes(const CrmEntity *entity);
