@@ -33,7 +33,7 @@ DATA = crm_fdw--1.0.sql crm_fdw--1.0--1.1.sql
 PGFILEDESC = "crm_fdw - foreign data wrapper for CRM APIs"
 
 # pg_regress runs these in order, one session each, against the emulator
-REGRESS = setup upgrade options mistakes import pipedrive_read types paging pushdown filters joins costs request_log writes encoding errors amocrm_read amocrm_pushdown api_faults amocrm_writes write_outcomes
+REGRESS = setup upgrade options mistakes import pipedrive_read types paging pushdown filters joins costs request_log writes encoding errors amocrm_read amocrm_pushdown api_faults amocrm_writes salesman_read salesman_writes write_outcomes
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

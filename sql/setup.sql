@@ -137,3 +137,9 @@ CREATE FUNCTION amo_dump(entity text) RETURNS jsonb
 LANGUAGE sql AS $$
   SELECT string_agg(l, E'\n')::jsonb FROM emu('GET', '/__emulator/dump/amocrm/' || entity) l
 $$;
+
+-- and SalesMan's, as its database stores them
+CREATE FUNCTION sm_dump(entity text) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT string_agg(l, E'\n')::jsonb FROM emu('GET', '/__emulator/dump/salesman/' || entity) l
+$$;

@@ -108,6 +108,43 @@ SELECT pg_sleep(1.3);
 SELECT regexp_replace(r, ' -> \d+$', '') AS sent FROM emu_requests() r;
 SELECT amo_rows('tasks', 'text', 'amo cut off') AS written;
 
+-- SalesMan: every answer is HTTP 200, so an answer that is not its
+-- envelope is the failure: a history/add applied, then a 502 from a proxy,
+-- a PHP error page, nothing at all, or a cancel
+CREATE FUNCTION sm_rows(wanted text) RETURNS bigint
+LANGUAGE sql AS $$
+  SELECT count(*) FROM jsonb_array_elements(sm_dump('history')) r WHERE r->>'des' = wanted
+$$;
+SELECT fault('POST', '^/developer/v3/history/add$', '"status":502') \g /dev/null
+INSERT INTO sm.activities (content, clid) VALUES ('sm after a 502', 1);
+SELECT fault('POST', '^/developer/v3/history/add$', '"status":200,"content_type":"application/json; charset=utf-8","body":"<br />\\n<b>Fatal error</b>:  Uncaught Error: Call to a member function on null"') \g /dev/null
+INSERT INTO sm.activities (content, clid) VALUES ('sm after a fatal error', 1);
+SELECT fault('POST', '^/developer/v3/history/add$', '"kind":"empty"') \g /dev/null
+INSERT INTO sm.activities (content, clid) VALUES ('sm after nothing', 1);
+SELECT * FROM emu_requests();
+SELECT sm_rows('sm after a 502') AS written, sm_rows('sm after a fatal error') AS written_too,
+       sm_rows('sm after nothing') AS written_three;
+-- a batch: each of its rows is of unknown outcome
+SELECT fault('POST', '^/developer/v3/history/add.list$', '"status":502') \g /dev/null
+INSERT INTO sm.activities (content, clid) VALUES ('sm batch 1', 1), ('sm batch 2', 1);
+SELECT * FROM emu_requests();
+SELECT sm_rows('sm batch 1') + sm_rows('sm batch 2') AS written;
+-- a stage change applied, then 502
+SELECT fault('POST', '^/developer/v3/deal/change.step$', '"status":502') \g /dev/null
+UPDATE sm.deals SET step = 20 WHERE did = 9;
+SELECT * FROM emu_requests();
+SELECT (d->>'idcategory')::int = 2 AS moved_to_20 FROM jsonb_array_elements(sm_dump('deals')) d
+ WHERE (d->>'did')::int = 9;
+-- cancelled while the add was out
+SELECT fault('POST', '^/developer/v3/history/add$', '"delay_ms":1500') \g /dev/null
+SET statement_timeout = '400ms';
+INSERT INTO sm.activities (content, clid) VALUES ('sm cut off', 1);
+RESET statement_timeout;
+SELECT pg_sleep(1.3);
+SELECT regexp_replace(r, ' -> \d+$', '') AS sent FROM emu_requests() r;
+SELECT sm_rows('sm cut off') AS written;
+DROP FUNCTION sm_rows(text);
+
 -- the SQLSTATE says the same: 08007, transaction_resolution_unknown
 SELECT fault('POST', '^/api/v2/deals$', '"status":502') \g /dev/null
 SELECT sqlstate_of($$INSERT INTO deals (title) VALUES ('its state')$$);

@@ -157,7 +157,7 @@ crm_report_failure(CrmTarget *target, const CrmRequest *request,
 			code = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 			message = psprintf("%s did not accept the credentials%s", p,
 							   status_note(answer));
-			hint = psprintf("Check the %s option of the user mapping for server \"%s\".",
+			hint = psprintf("Check the user mapping's credentials (%s) for server \"%s\".",
 							target->provider->credential_hint, server);
 			break;
 		case CRM_FAIL_FORBIDDEN:

@@ -73,6 +73,8 @@ check_batch_size(ForeignTable *table, const CrmServerOptions *server,
 		value = atoi(defGetString(def));
 		if (entity->insert && entity->insert->batch_size > most)
 			most = entity->insert->batch_size;
+		if (entity->insert_batch && entity->insert_batch->batch_size > most)
+			most = entity->insert_batch->batch_size;
 		for (const CrmWriteRoute *r = entity->update; r && r->method; r++)
 			most = Max(most, r->batch_size);
 		if (most == 0)

@@ -421,6 +421,13 @@ typedef struct CrmProvider
 	int			max_year;
 
 	/*
+	 * The API stores what it is sent otherwise than sent (SalesMan cleans
+	 * text and reorders company titles) and its answers do not say how:
+	 * RETURNING reads every row it returns back.
+	 */
+	bool		rewrites_values;
+
+	/*
 	 * Checks the user mapping's options and appends "Header: value" strings
 	 * to *headers.  Raises an ERROR if the credentials are incomplete.
 	 */

@@ -589,8 +589,8 @@ translate_written(CrmWriter *w, json_t *item)
 							column->write_lookup->entity,
 							column->write_lookup->from_field,
 							crm_utf8_for_message(text)),
-					 errhint("Write a %s that %s lists.", column->name,
-							 column->write_lookup->entity)));
+					 errhint("The %s table lists the values %s takes.",
+							 column->write_lookup->entity, column->name)));
 		json_object_set_new(item, field, json_string(translated));
 	}
 }
@@ -1302,6 +1302,9 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		rows[i].answer = merged;
 
 		crm_row_of(&as_row, merged);
+		if (w->target.provider->rewrites_values && nconvs > 0 && entity->key &&
+			json_object_get(merged, entity->key))
+			missing[i] = any = true;
 		for (int c = 0; c < nconvs && !whole; c++)
 			if (crm_json_lookup(&as_row, &convs[c]) == NULL && entity->key &&
 				json_object_get(merged, entity->key))

@@ -601,8 +601,8 @@ sm_classify(const CrmEntity *entity, CrmAnswer *answer)
 	if (answer->body_len == 0)
 	{
 		answer->kind = CRM_ANSWER_FAILED;
-		answer->failure = CRM_FAIL_MISSING;
-		answer->vendor_message = "an empty answer: the server has no such method, or failed before answering";
+		answer->failure = CRM_FAIL_TRANSIENT;
+		answer->vendor_message = "The answer was empty: the server does not know the method, or failed before answering.";
 		return;
 	}
 	if (json == NULL)
@@ -807,7 +807,7 @@ const CrmProvider crm_salesman_provider = {
 	.display_name = "SalesMan",
 	.entities = sm_entities,
 	.options = sm_options,
-	.credential_hint = "login, api_key",
+	.credential_hint = "login and api_key",
 	.time_zone = "UTC",
 	.url_example = "https://crm.example.com",
 	.api_paths = sm_api_paths,
@@ -817,6 +817,8 @@ const CrmProvider crm_salesman_provider = {
 	.max_char_bytes = 3,
 	.min_year = 1000,
 	.max_year = 9999,
+	/* it cleans text and reorders titles, and answers only the new id */
+	.rewrites_values = true,
 	.auth_headers = sm_auth_headers,
 	.classify = sm_classify,
 	.shape_read = sm_shape_read,
