@@ -17,14 +17,6 @@ CREATE FUNCTION emu_requests_brief() RETURNS SETOF text LANGUAGE sql AS $$
               ELSE r END
     FROM emu_requests() r
 $$;
--- the command tag's count of a statement run through EXECUTE
-CREATE FUNCTION row_count(query text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE query;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
-END $$;
 
 -- a stage change by id: one PATCH, no GET; RETURNING from its answer and
 -- the values sent, the rest read back in one request
@@ -153,4 +145,3 @@ DELETE FROM amo.tasks WHERE id = 1;
 UPDATE amo.deals SET created_at = now() WHERE id = 1000009;
 SELECT * FROM emu_requests();
 DROP FUNCTION emu_requests_brief();
-DROP FUNCTION row_count(text);

@@ -12,14 +12,6 @@
 SELECT emu('POST', '/__emulator/reset') \g /dev/null
 SELECT * FROM emu_requests();
 SET TimeZone = 'Europe/Moscow';
--- the command tag's count of a statement run through EXECUTE
-CREATE FUNCTION row_count(query text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  EXECUTE query;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
-END $$;
 -- the emulator's history records of a content
 CREATE FUNCTION sm_history(content text) RETURNS SETOF jsonb LANGUAGE sql AS $$
   SELECT h - 'fid' FROM jsonb_array_elements(sm_dump('history')) h
@@ -174,5 +166,4 @@ SELECT * FROM emu_requests();
 SELECT emu('POST', '/__emulator/config', '{"salesman_timezone": null}') \g /dev/null
 ALTER SERVER sm OPTIONS (SET timezone 'Europe/Moscow');
 RESET TimeZone;
-DROP FUNCTION row_count(text);
 DROP FUNCTION sm_history(text);

@@ -143,3 +143,12 @@ CREATE FUNCTION sm_dump(entity text) RETURNS jsonb
 LANGUAGE sql AS $$
   SELECT string_agg(l, E'\n')::jsonb FROM emu('GET', '/__emulator/dump/salesman/' || entity) l
 $$;
+
+-- the command tag's count of a statement run through EXECUTE
+CREATE FUNCTION row_count(query text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE query;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;

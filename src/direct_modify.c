@@ -162,24 +162,8 @@ crm_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 
 	/* the checks PlanForeignModify would have made */
 	crm_check_entity_writable(rel, server.provider, entity, operation);
-	{
-		ListCell   *lc;
-		AttrNumber	key = crm_modify_key_attnum(rel, entity);
+	crm_check_written_columns(rel, entity, server.provider, operation, attrs);
 
-		foreach(lc, attrs)
-		{
-			AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
-
-			if (attnum == key)
-				ereport(ERROR,
-						(errcode(ERRCODE_GENERATED_ALWAYS),
-						 errmsg("column \"%s\" of foreign table \"%s\" is the key and cannot be changed",
-								NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
-								RelationGetRelationName(rel))));
-			crm_check_written_column(rel, entity, server.provider, operation, attnum,
-									 crm_column_field(rte->relid, attnum, entity));
-		}
-	}
 	/* a route sent the row's own fields needs the row read first */
 	if (crm_check_routes(rel, entity, server.provider, operation, rte->relid, attrs))
 	{

@@ -310,6 +310,29 @@ crm_returning_attrs(ModifyTable *plan, int subplan_index, Index resultRelation,
 	return attrs;
 }
 
+/* The columns a statement writes: none the key, each one the API takes. */
+void
+crm_check_written_columns(Relation rel, const CrmEntity *entity,
+						  const CrmProvider *provider, CmdType operation,
+						  List *attrs)
+{
+	ListCell   *lc;
+
+	foreach(lc, attrs)
+	{
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+
+		if (operation == CMD_UPDATE && attnum == crm_modify_key_attnum(rel, entity))
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("column \"%s\" of foreign table \"%s\" is the key and cannot be changed",
+							NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
+							RelationGetRelationName(rel))));
+		crm_check_written_column(rel, entity, provider, operation, attnum,
+								 crm_column_field(RelationGetRelid(rel), attnum, entity));
+	}
+}
+
 /*
  * Every column written needs a route that takes it (SalesMan changes a
  * deal's stage through another call than its other fields); a route that
@@ -391,24 +414,11 @@ crm_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 	const CrmEntity *entity = crm_written_entity(rel, &server, &fserver);
 	List	   *attrs;
 	List	   *returning_attrs = NIL;
-	ListCell   *lc;
 
 	crm_check_entity_writable(rel, server.provider, entity, operation);
 
 	attrs = crm_written_attrs(root, operation, resultRelation);
-	foreach(lc, attrs)
-	{
-		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
-
-		if (operation == CMD_UPDATE && attnum == crm_modify_key_attnum(rel, entity))
-			ereport(ERROR,
-					(errcode(ERRCODE_GENERATED_ALWAYS),
-					 errmsg("column \"%s\" of foreign table \"%s\" is the key and cannot be changed",
-							NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
-							RelationGetRelationName(rel))));
-		crm_check_written_column(rel, entity, server.provider, operation, attnum,
-							 crm_column_field(rte->relid, attnum, entity));
-	}
+	crm_check_written_columns(rel, entity, server.provider, operation, attrs);
 	crm_check_routes(rel, entity, server.provider, operation, rte->relid, attrs);
 
 	returning_attrs = crm_returning_attrs(plan, subplan_index, resultRelation, rel);

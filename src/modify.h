@@ -71,6 +71,9 @@ extern void crm_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 							   ExplainState *es);
 
 extern void crm_modify_init(void);
+extern void crm_check_written_columns(Relation rel, const CrmEntity *entity,
+									  const CrmProvider *provider, CmdType operation,
+									  List *attrs);
 extern void crm_explain_routes(List *parts, const CrmEntity *entity,
 							   int batch_size, ExplainState *es);
 
