@@ -165,6 +165,13 @@ SELECT count(*) FROM sm.users;
 SELECT sm_fault('""') \g /dev/null
 SELECT count(*) FROM sm.users;
 SELECT * FROM emu_requests();
+-- reads are POSTs, yet reads: a 503 is retried (a write would not be),
+-- and an identical request within a statement is answered once
+SELECT emu('POST', '/__emulator/faults',
+           '{"path":"^/developer/v3/user/list$","status":503,"times":1,"retry_after":0}') \g /dev/null
+SELECT count(*) FROM sm.users;
+SELECT (SELECT count(*) FROM sm.users) + (SELECT count(*) FROM sm.users) AS twice;
+SELECT * FROM emu_requests();
 CREATE SERVER sm_wrong_key FOREIGN DATA WRAPPER crm_fdw
   OPTIONS (provider 'salesman', url :'url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER sm_wrong_key
