@@ -178,7 +178,9 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER sm_wrong_key
   OPTIONS (login :'sm_login', api_key 'not-the-key');
 CREATE FOREIGN TABLE sm_wrong_users (iduser bigint) SERVER sm_wrong_key OPTIONS (entity 'users');
 SELECT count(*) FROM sm_wrong_users;
+SET client_min_messages = warning;
 DROP SERVER sm_wrong_key CASCADE;
+RESET client_min_messages;
 -- the headers went as the server needs them: login and apikey, JSON exactly
 SELECT DISTINCT r->>'auth' AS auth, r->>'content_type' AS content_type, r->>'method' AS method
   FROM jsonb_array_elements((SELECT string_agg(l, E'\n')
