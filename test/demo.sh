@@ -2,7 +2,7 @@
 # The demo, from a fresh Debian 12 machine, as root or not: installs what
 # is missing, builds and installs crm_fdw, starts the bundled CRM emulator
 # and a throwaway PostgreSQL cluster, puts Pipedrive's entities in schema
-# "crm" and amoCRM's in schema "amo", runs a short showcase, and then leaves you in psql when a terminal
+# "crm", amoCRM's in "amo" and SalesMan's in "sm", runs a short showcase, and then leaves you in psql when a terminal
 # is attached.  Everything it started is stopped and removed on exit.
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +18,8 @@ cp "$REPO/test/demo.sql" "$WORKDIR/demo.sql"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$WORKDIR/demo.sql"
 
 psql_demo() {
-	CRM_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" CRM_AMO_TOKEN="$CRM_EMULATOR_AMOCRM_TOKEN" as_run_user \
+	CRM_TOKEN="$CRM_EMULATOR_PIPEDRIVE_API_TOKEN" CRM_AMO_TOKEN="$CRM_EMULATOR_AMOCRM_TOKEN" \
+	CRM_SM_LOGIN="$CRM_EMULATOR_SALESMAN_LOGIN" CRM_SM_KEY="$CRM_EMULATOR_SALESMAN_API_KEY" as_run_user \
 		"$PG_BIN/psql" -X -h "$WORKDIR" -p "$PGPORT" -U crm -d postgres "$@"
 }
 

@@ -1,11 +1,13 @@
--- crm_fdw showcase: Pipedrive and amoCRM (the bundled emulator, its data
--- ending today) as foreign tables.
+-- crm_fdw showcase: Pipedrive, amoCRM and SalesMan (the bundled emulator,
+-- its data ending today) as foreign tables.
 -- (ECHO all shows statements as written: :'token' stays unexpanded)
 \set ECHO all
 \pset footer off
 \getenv url CRM_EMULATOR_URL
 \getenv token CRM_TOKEN
 \getenv amo_token CRM_AMO_TOKEN
+\getenv sm_login CRM_SM_LOGIN
+\getenv sm_key CRM_SM_KEY
 
 CREATE EXTENSION crm_fdw;
 CREATE SERVER pipedrive FOREIGN DATA WRAPPER crm_fdw
@@ -62,6 +64,22 @@ INSERT INTO amo.tasks (text, complete_till, entity_type, entity_id, responsible_
 VALUES ('Send the contract', now() + interval '1 day', 'leads', 1000009, 1002);
 INSERT INTO amo.notes (entity_type, entity_id, note_type, text)
 VALUES ('leads', 1000009, 'common', 'Won after the second call.');
+RESET crm_fdw.log_requests;
+
+-- SalesMan: a client's history of the last 30 days, in the account's zone;
+-- one record added, RETURNING its cid
+CREATE SERVER salesman FOREIGN DATA WRAPPER crm_fdw
+  OPTIONS (provider 'salesman', url :'url', timezone 'Europe/Moscow');
+CREATE USER MAPPING FOR CURRENT_USER SERVER salesman
+  OPTIONS (login :'sm_login', api_key :'sm_key');
+CREATE SCHEMA sm;
+IMPORT FOREIGN SCHEMA salesman FROM SERVER salesman INTO sm;
+SELECT datum, tip, user_login, left(content, 50) AS content FROM sm.activities
+ WHERE clid = 1 AND datum >= now() - interval '30 days' ORDER BY datum DESC LIMIT 5;
+SET crm_fdw.log_requests = on;
+INSERT INTO sm.activities (content, tip, clid, iduser) VALUES ('Called from the demo', 'Звонок', 1, 2)
+RETURNING cid, datum, user_login, client;
+UPDATE sm.deals SET step = 60 WHERE did = 1;
 RESET crm_fdw.log_requests;
 
 -- what it cost: requests, pages and rows per scan, and for the session
