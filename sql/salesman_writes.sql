@@ -26,6 +26,10 @@ VALUES ('2026-07-01 10:30+03', 'Sent the offer', 'Отправка КП', 1, '{1
 RETURNING cid > 1959 AS new_cid, datum, content, tip, clid, pid, did, iduser;
 SELECT * FROM emu_requests();
 SELECT h - 'cid' FROM sm_history('Sent the offer') h;
+-- RETURNING only the new cid: the answer has it, nothing is read back
+INSERT INTO sm.activities (content, clid) VALUES ('Only the cid', 1)
+RETURNING cid > 1959 AS new_cid;
+SELECT * FROM emu_requests();
 -- columns neither the values nor the answer hold are read back: the record
 -- by cid, completed from its day's listing (info gives one contact)
 INSERT INTO sm.activities (datum, content, clid, pid)

@@ -1302,9 +1302,12 @@ crm_complete_returning(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		rows[i].answer = merged;
 
 		crm_row_of(&as_row, merged);
-		if (w->target.provider->rewrites_values && nconvs > 0 && entity->key &&
+		/* what the API stores may differ from what was sent: read it, unless only the key is asked */
+		if (w->target.provider->rewrites_values && entity->key &&
 			json_object_get(merged, entity->key))
-			missing[i] = any = true;
+			for (int c = 0; c < nconvs; c++)
+				if (strcmp(convs[c].field, entity->key) != 0)
+					missing[i] = any = true;
 		for (int c = 0; c < nconvs && !whole; c++)
 			if (crm_json_lookup(&as_row, &convs[c]) == NULL && entity->key &&
 				json_object_get(merged, entity->key))
