@@ -36,6 +36,11 @@ UPDATE amo.deals SET name = 'Renamed "deal"', responsible_user_id = 1002,
 RETURNING id, name, price, responsible_user_id;
 SELECT * FROM emu_requests();
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE amo.deals SET price = 10 WHERE id = 1000007;
+-- a condition on a column read only on request (with=contacts) is checked
+-- on the row read with it
+SELECT row_count('UPDATE amo.deals SET price = 11 WHERE id = 1000007 AND contact_ids IS NULL') AS updated_none,
+       row_count('UPDATE amo.deals SET price = 11 WHERE id = 1000007 AND contact_ids IS NOT NULL') AS updated_one;
+SELECT * FROM emu_requests();
 
 -- lost (143) over every deal of two stages: the listing, then 3 PATCHes of
 -- at most 50 items

@@ -96,6 +96,12 @@ SELECT active, count(*) FROM sm.tasks GROUP BY active ORDER BY active;
 SELECT * FROM emu_requests();
 SELECT count(*) FROM sm.tasks WHERE active = 'yes' AND datum >= '2026-06-01';
 SELECT * FROM emu_requests();
+-- a list the listing cannot do without is sent even where a full listing
+-- looks cheaper
+ALTER FOREIGN TABLE sm.tasks OPTIONS (ADD rows '100');
+SELECT count(*) FROM sm.tasks WHERE active IN ('yes', 'no');
+ALTER FOREIGN TABLE sm.tasks OPTIONS (DROP rows);
+SELECT * FROM emu_requests();
 SELECT tid, datum, totime, title, des, tip, active, priority, speed, status,
        iduser, user_login, clid, client
   FROM sm.tasks WHERE tid = 1;

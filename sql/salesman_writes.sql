@@ -94,6 +94,14 @@ RETURNING did, title, step, kol;
 SELECT * FROM emu_requests();
 SELECT (d->>'kol')::numeric AS kol, d->>'title' AS title FROM jsonb_array_elements(sm_dump('deals')) d
  WHERE (d->>'did')::int = 5;
+-- two calls for one row: one row written
+SELECT * FROM explain_analyze('UPDATE sm.deals SET step = 90, kol = 125001 WHERE did = 5');
+SELECT * FROM emu_requests();
+-- a condition on what deal/info leaves out (the client) is checked on the
+-- listed row, not on the item's NULL
+SELECT row_count('UPDATE sm.deals SET kol = 778 WHERE did = 5 AND clid IS NULL') AS updated_none,
+       row_count('UPDATE sm.deals SET kol = 779 WHERE did = 5 AND clid = 5') AS updated_one;
+SELECT regexp_replace(r, '"offset":\d+', '"offset":N') FROM emu_requests() r;
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE sm.deals SET step = 60 WHERE did = 5;
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE sm.deals SET kol = 1 WHERE did = 5;
 -- deals of a client moved on together
@@ -163,6 +171,11 @@ SELECT * FROM emu_requests();
 SELECT count(*) AS written FROM sm_history('From New York');
 SELECT (d->>'idcategory')::int AS step_id FROM jsonb_array_elements(sm_dump('deals')) d
  WHERE (d->>'did')::int = 5;
+-- a batch of clients: each stored, then its history record failed; each
+-- row's outcome is unknown, never "refused"
+INSERT INTO sm.clients (title) VALUES ('West One'), ('West Two');
+SELECT count(*) AS stored FROM jsonb_array_elements(sm_dump('clients')) c
+ WHERE c->>'title' IN ('West One', 'West Two');
 -- dates are that zone's days; times its wall clock
 SELECT cid, datum FROM sm.activities WHERE cid = 42;
 SELECT count(*) FROM sm.activities WHERE clid = 1 AND datum >= '2026-03-01' AND datum < '2026-03-02';

@@ -654,7 +654,8 @@ crm_build_calls(const CrmEntity *entity, List *rendered, int full_pages,
 				param = palloc0(sizeof(CrmParam));
 				param->filter = filter;
 				for (const char *const *v = filter->domain; *v; v++)
-					param->values = lappend(param->values, api_value(filter, *v));
+					if (api_value(filter, *v) != NULL)
+						param->values = lappend(param->values, api_value(filter, *v));
 				params = lappend(params, param);
 			}
 			else if (absent &&
@@ -688,8 +689,14 @@ crm_build_calls(const CrmEntity *entity, List *rendered, int full_pages,
 		param->values = chosen[i]->values;
 		param->placeholder = chosen[i]->placeholder;
 
-		/* splitting a list into more calls than a full listing costs */
-		if (!filter->required && full_pages > 0 &&
+		/*
+		 * splitting a list into more calls than a full listing costs; not
+		 * for a filter the listing cannot do without (a path, or a list
+		 * that shows one value's rows at a time)
+		 */
+		if (!filter->required &&
+			!(filter->domain && (filter->in_path || filter->fan_out)) &&
+			full_pages > 0 &&
 			calls_needed(param) > Max(full_pages, 1) &&
 			calls_needed(param) > 1)
 			continue;

@@ -355,7 +355,15 @@ crm_iterate_direct_modify(ForeignScanState *node)
 
 	if (!d->done)
 	{
+		/*
+		 * Iterate runs in the per-tuple context, reset before the next
+		 * call: the rows and their answers must last for the RETURNING
+		 * rows still to come.
+		 */
+		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
 		execute(node, d);
+		MemoryContextSwitchTo(old);
 		if (rinfo->ri_projectReturning == NULL)
 		{
 			/* no RETURNING: every row is counted at once */

@@ -454,6 +454,7 @@ typedef struct CrmModifyState
 	int64		current_row;
 	MemoryContext row_cxt;		/* one row's conversion and request */
 	MemoryContext batch_cxt;	/* the rows kept for a batch */
+	MemoryContext flush_cxt;	/* a batch's requests and answers */
 } CrmModifyState;
 
 /* The fields of a route part's columns, as a list of field names. */
@@ -519,7 +520,8 @@ crm_modify_init(void)
  */
 static CrmModifyState *
 modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
-			 List *target_attrs, List *returning_attrs, bool explain_only)
+			 List *target_attrs, List *returning_attrs, bool may_keep,
+			 bool explain_only)
 {
 	CrmModifyState *s = palloc0(sizeof(CrmModifyState));
 	Relation	rel = rinfo->ri_RelationDesc;
@@ -561,7 +563,7 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 		((operation == CMD_INSERT && trig->trig_insert_after_row) ||
 		 (operation == CMD_UPDATE && trig->trig_update_after_row) ||
 		 (operation == CMD_DELETE && trig->trig_delete_after_row));
-	s->batch_size = returning_attrs == NIL && !row_triggers &&
+	s->batch_size = may_keep && returning_attrs == NIL && !row_triggers &&
 		rinfo->ri_WithCheckOptions == NIL ? INT_MAX : 1;
 	foreach(lc, s->parts)
 	{
@@ -624,6 +626,8 @@ modify_state(EState *estate, ResultRelInfo *rinfo, CmdType operation,
 									   ALLOCSET_DEFAULT_SIZES);
 	s->batch_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw batch",
 										 ALLOCSET_DEFAULT_SIZES);
+	s->flush_cxt = AllocSetContextCreate(estate->es_query_cxt, "crm_fdw batch writes",
+										 ALLOCSET_DEFAULT_SIZES);
 	crm_writer_watch(&s->writer, estate->es_query_cxt);
 	return s;
 }
@@ -632,9 +636,15 @@ void
 crm_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 				 List *fdw_private, int subplan_index, int eflags)
 {
+	/*
+	 * A write in a WITH query runs after ExecutorRun is over (in
+	 * ExecutorFinish), where no batch kept would be written before the
+	 * statement's AFTER triggers: each row goes as it comes there.
+	 */
 	CrmModifyState *s = modify_state(mtstate->ps.state, rinfo, mtstate->operation,
 									 (List *) linitial(fdw_private),
 									 (List *) lsecond(fdw_private),
+									 mtstate->canSetTag,
 									 (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
 
 	rinfo->ri_FdwState = s;
@@ -680,8 +690,9 @@ crm_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 		if (rinfo->ri_returningList)
 			returning_attrs = lappend_int(returning_attrs, i + 1);
 	}
+	/* COPY's ModifyTableState has no plan, and no WITH around it */
 	s = modify_state(mtstate->ps.state, rinfo, CMD_INSERT, attrs, returning_attrs,
-					 false);
+					 mtstate->ps.plan == NULL || mtstate->canSetTag, false);
 	s->check_each_row = true;
 	rinfo->ri_FdwState = s;
 }
@@ -784,11 +795,16 @@ store_read_row(CrmModifyState *s, TupleTableSlot *planSlot, TupleTableSlot *slot
 static void
 flush_pending(CrmModifyState *s)
 {
+	MemoryContext old;
+
 	if (s->npending == 0)
 		return;
+	/* the requests and answers of one batch go with it */
+	old = MemoryContextSwitchTo(s->flush_cxt);
 	crm_writer_push_context(&s->writer);
 	crm_write_parts(&s->writer, s->parts, s->pending, s->npending, s->batch_size);
 	crm_writer_pop_context(&s->writer);
+	MemoryContextSwitchTo(old);
 
 	/*
 	 * An UPDATE's or DELETE's kept rows were not counted when handed over
@@ -800,6 +816,7 @@ flush_pending(CrmModifyState *s)
 			if (s->pending[i].outcome == CRM_ROW_WRITTEN)
 				s->estate->es_processed++;
 	s->npending = 0;
+	MemoryContextReset(s->flush_cxt);
 	MemoryContextReset(s->batch_cxt);
 }
 

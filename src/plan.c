@@ -34,6 +34,7 @@
 #include "calls.h"
 #include "plan.h"
 #include "request.h"
+#include "write.h"
 
 #define CRM_REQUEST_COST	1000.0
 #define CRM_ROW_COST		(cpu_tuple_cost * 10)
@@ -104,7 +105,33 @@ reads_beyond_item(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
 	if (!any || entity->item_path == NULL)
 		return false;
 
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &used);
+	/*
+	 * The rows an UPDATE or DELETE targets are read whole, for PostgreSQL
+	 * builds the new row from them, but what matters is what the query
+	 * checks here, and a DELETE's RETURNING: what an UPDATE writes comes
+	 * from the statement, and its RETURNING is read back after the write.
+	 */
+	if (baserel->relid == (Index) root->parse->resultRelation)
+	{
+		/* fields sent along from the row as read (person/update's) */
+		if (root->parse->commandType == CMD_UPDATE)
+			for (const CrmWriteRoute *r = entity->update; r && r->method; r++)
+				for (const char *const *c = r->carry; c && *c; c++)
+				{
+					const CrmColumn *column = crm_written_column(entity, *c);
+
+					if (column && (column->flags & CRM_COL_NOT_IN_ITEM))
+						return true;
+				}
+		if (root->parse->commandType == CMD_DELETE)
+			pull_varattnos((Node *) root->parse->returningList, baserel->relid, &used);
+		for (ListCell *lc = list_head(baserel->joininfo); lc;
+			 lc = lnext(baserel->joininfo, lc))
+			pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+						   baserel->relid, &used);
+	}
+	else
+		pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &used);
 	for (ListCell *lc = list_head(baserel->baserestrictinfo); lc;
 		 lc = lnext(baserel->baserestrictinfo, lc))
 		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
@@ -157,16 +184,11 @@ crm_rel_info(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	crm_column_map(rel, info->entity, false, &info->map);
 	table_close(rel, NoLock);
 
-	/*
-	 * The rows an UPDATE or DELETE targets are fetched by key all the same:
-	 * what it writes comes from the statement, and a listing could cost
-	 * far more.  Items are completed where that is cheap.
-	 */
 	if (reads_beyond_item(root, baserel, foreigntableid, info->entity))
 	{
 		if (info->entity->item_completion)
 			info->map.complete_items = true;
-		else if (baserel->relid != (Index) root->parse->resultRelation)
+		else
 			info->map.no_item = true;
 	}
 

@@ -363,6 +363,14 @@ typedef struct CrmAnswer
 	const char *transport_error;
 } CrmAnswer;
 
+/* What an item of a write's answer says of its row. */
+typedef enum CrmItemVerdict
+{
+	CRM_ITEM_WRITTEN,
+	CRM_ITEM_REFUSED,
+	CRM_ITEM_UNKNOWN
+} CrmItemVerdict;
+
 /* An option a provider adds to the generic ones, and where it goes. */
 typedef enum CrmOptionPlace
 {
@@ -454,11 +462,12 @@ typedef struct CrmProvider
 								json_t *body);
 
 	/*
-	 * Whether an item of a write's answer says it was written; false with
-	 * *message set when it reports its own failure.  NULL: an object is.
+	 * What an item of a write's answer says of its row: written, refused
+	 * (certainly not written), or failed in a way that leaves it open;
+	 * *message set for the latter two.  NULL: an object is written.
 	 */
-	bool		(*item_written) (const CrmEntity *entity, CmdType operation,
-								 json_t *item, const char **message);
+	CrmItemVerdict (*item_written) (const CrmEntity *entity, CmdType operation,
+									json_t *item, const char **message);
 } CrmProvider;
 
 /* provider.c */

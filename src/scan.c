@@ -20,6 +20,8 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "access/sysattr.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -114,12 +116,21 @@ crm_scan_begin(ForeignScanState *node, int eflags)
 	/*
 	 * An UPDATE reads the whole row, for PostgreSQL builds the new one from
 	 * it; but only the columns it sets are written, and RETURNING comes from
-	 * the write.  What only optional parts of the answer hold need not be
-	 * asked for.
+	 * the write.  What only optional parts of the answer hold is asked for
+	 * only where a condition checked here reads it.
 	 */
 	if (estate->es_plannedstmt->commandType == CMD_UPDATE &&
 		ExecRelationIsTargetRelation(estate, plan->scan.scanrelid))
-		s->request_options = NULL;
+	{
+		Bitmapset  *used = NULL;
+		List	   *attnums = NIL;
+
+		pull_varattnos((Node *) plan->scan.plan.qual, plan->scan.scanrelid, &used);
+		for (int x = -1; (x = bms_next_member(used, x)) >= 0;)
+			if (x + FirstLowInvalidHeapAttributeNumber > 0)
+				attnums = lappend_int(attnums, x + FirstLowInvalidHeapAttributeNumber);
+		s->request_options = crm_request_options(s->entity, rel, attnums);
+	}
 
 	/* EXPLAIN without ANALYZE sends nothing and needs no credentials */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)

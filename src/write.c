@@ -304,8 +304,13 @@ writer_context(void *arg)
 	const char *p = w->target.provider->display_name;
 	StringInfoData buf;
 
-	/* said here, so the end of the statement need not say it again */
-	w->reported = true;
+	/*
+	 * said here, so the end of the statement need not say it again; a
+	 * notice or warning (the request log's, say) says nothing of the kind
+	 */
+	if (geterrcode() != ERRCODE_SUCCESSFUL_COMPLETION &&
+		ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_WARNING)
+		w->reported = true;
 	initStringInfo(&buf);
 	if (w->ncurrent == 1)
 	{
@@ -446,6 +451,10 @@ remember_written(CrmWriter *w, CrmWriteRow *row)
 	if (id && !json_is_null(id))
 		text = crm_json_text(id);
 	row->outcome = CRM_ROW_WRITTEN;
+	/* a row two routes write is one row written */
+	if (row->counted)
+		return;
+	row->counted = true;
 	w->rows_written++;
 	if (w->rows_written <= CRM_WRITTEN_IDS_SHOWN && text)
 		appendStringInfo(&w->written_ids, "%s%s",
@@ -796,6 +805,7 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 	const CrmProvider *provider = w->target.provider;
 	json_t	   *items;
 	StringInfoData refused;
+	StringInfoData unknown;
 	int			nrefused = 0;
 
 	if (answer->transport_failed)
@@ -861,7 +871,8 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 		if (item == NULL || !json_is_object(item))
 			outcome_unknown(w, request, answer);
 		if (provider->item_written &&
-			!provider->item_written(w->entity, w->operation, item, &message))
+			provider->item_written(w->entity, w->operation, item, &message) !=
+			CRM_ITEM_WRITTEN)
 		{
 			/* a success that says it failed: the change may have been made */
 			answer->vendor_message = message;
@@ -877,25 +888,56 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 
 	/* each item by itself: what was written is remembered before any error */
 	initStringInfo(&refused);
+	initStringInfo(&unknown);
 	for (int i = 0; i < nrows; i++)
 	{
 		json_t	   *item = batch_item(route, items, i, &rows[i]);
 		const char *message = NULL;
+		CrmItemVerdict verdict = CRM_ITEM_WRITTEN;
 
 		if (item == NULL || !json_is_object(item))
 			continue;
-		if (provider->item_written &&
-			!provider->item_written(w->entity, w->operation, item, &message))
+		if (provider->item_written)
+			verdict = provider->item_written(w->entity, w->operation, item, &message);
+		if (verdict == CRM_ITEM_REFUSED)
 		{
 			appendStringInfo(&refused, "%srow " INT64_FORMAT ": %s",
 							 refused.len ? "; " : "", rows[i].number,
 							 message ? crm_utf8_for_message(message) : "refused");
+			rows[i].outcome = CRM_ROW_REFUSED;
 			nrefused++;
+			continue;
+		}
+		if (verdict == CRM_ITEM_UNKNOWN)
+		{
+			appendStringInfo(&unknown, "%srow " INT64_FORMAT ": %s",
+							 unknown.len ? "; " : "", rows[i].number,
+							 message ? crm_utf8_for_message(message) : "failed");
 			continue;
 		}
 		rows[i].answer = answer_row(w, route, item);
 		remember_written(w, &rows[i]);
 	}
+
+	/*
+	 * Rows the answer leaves open come first: they are what must be
+	 * checked.  The refused ones, certain, are named with them.
+	 */
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].outcome == CRM_ROW_PENDING)
+		{
+			/* the batch's rows; DETAIL says which is which */
+			w->current = rows;
+			w->ncurrent = nrows;
+			if (unknown.len || nrefused)
+				answer->vendor_message =
+					psprintf("%s%s%s%s", unknown.len ? "The answer says of " : "",
+							 unknown.data,
+							 nrefused ? (unknown.len ? "; refused, not written: " :
+										 "Refused, not written: ") : "",
+							 nrefused ? refused.data : "");
+			outcome_unknown(w, request, answer);
+		}
 	if (nrefused > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
@@ -904,14 +946,6 @@ judge(CrmWriter *w, const CrmWriteRoute *route, const CrmRequest *request,
 				 errdetail("%s", refused.data),
 				 errhint("The other rows of the batch were written, as CONTEXT says; the refused ones were not."),
 				 errcontext("%s", crm_request_context(request))));
-	for (int i = 0; i < nrows; i++)
-		if (rows[i].outcome == CRM_ROW_PENDING)
-		{
-			/* no item for it: the answer does not say */
-			w->current = &rows[i];
-			w->ncurrent = 1;
-			outcome_unknown(w, request, answer);
-		}
 }
 
 static void send_rows(CrmWriter *w, const CrmWriteRoute *route, const char *path,
@@ -1257,7 +1291,10 @@ crm_write_parts(CrmWriter *w, List *parts, CrmWriteRow *rows, int nrows,
 		{
 			if (rows[i].number != subset[k].number)
 				continue;
-			rows[i].outcome = subset[k].outcome;
+			/* a change one route made stays made, whatever the next found */
+			if (rows[i].outcome != CRM_ROW_WRITTEN)
+				rows[i].outcome = subset[k].outcome;
+			rows[i].counted = subset[k].counted;
 			if (subset[k].answer)
 			{
 				if (rows[i].answer == NULL)

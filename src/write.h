@@ -23,7 +23,8 @@ typedef enum CrmRowOutcome
 {
 	CRM_ROW_PENDING = 0,
 	CRM_ROW_WRITTEN,			/* the API says so */
-	CRM_ROW_VANISHED			/* its item was gone before the write */
+	CRM_ROW_VANISHED,			/* its item was gone before the write */
+	CRM_ROW_REFUSED				/* the API said no to it, and did nothing */
 } CrmRowOutcome;
 
 /* One row to write. */
@@ -35,6 +36,7 @@ typedef struct CrmWriteRow
 	json_t	   *current;		/* routes' carry fields, from the row as it is */
 	json_t	   *answer;			/* the item the API answered with, if any */
 	CrmRowOutcome outcome;
+	bool		counted;		/* among the rows written, once */
 } CrmWriteRow;
 
 /*

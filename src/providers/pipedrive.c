@@ -1254,14 +1254,14 @@ pd_shape_write(const CrmEntity *entity, CmdType operation, json_t *body)
 }
 
 /* "data" is the written item; v1 answers a DELETE with "data": true. */
-static bool
+static CrmItemVerdict
 pd_item_written(const CrmEntity *entity, CmdType operation, json_t *item,
 				const char **message)
 {
 	if (operation == CMD_DELETE || json_is_object(item))
-		return true;
+		return CRM_ITEM_WRITTEN;
 	*message = "the answer has no written item in \"data\"";
-	return false;
+	return CRM_ITEM_UNKNOWN;
 }
 
 const CrmProvider crm_pipedrive_provider = {
