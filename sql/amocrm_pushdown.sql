@@ -43,30 +43,8 @@ SELECT (SELECT count(*) FROM amo_local.deals) AS deals, (SELECT count(*) FROM am
 
 -- the query on the foreign tables (schema amo), then on the local copies
 -- (schema amo_local): row count, whether they agree, the requests sent
-CREATE FUNCTION amo_same(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-  differing bigint;
-  requests text[];
-BEGIN
-  PERFORM emu_requests();
-  PERFORM set_config('search_path', 'amo, public', true);
-  EXECUTE 'CREATE TEMP TABLE amo_same_fdw AS ' || query;
-  requests := ARRAY(SELECT emu_requests());
-  PERFORM set_config('search_path', 'amo_local, public', true);
-  EXECUTE 'CREATE TEMP TABLE amo_same_local AS ' || query;
-  PERFORM set_config('search_path', 'public', true);
-  SELECT count(*) INTO n FROM amo_same_fdw;
-  SELECT count(*) INTO differing FROM (
-    (TABLE amo_same_fdw EXCEPT ALL TABLE amo_same_local)
-    UNION ALL
-    (TABLE amo_same_local EXCEPT ALL TABLE amo_same_fdw)) d;
-  DROP TABLE amo_same_fdw, amo_same_local;
-  RETURN NEXT n || ' rows, ' ||
-    CASE WHEN differing = 0 THEN 'same as the local copy'
-         ELSE differing || ' rows DIFFER from the local copy' END;
-  RETURN QUERY SELECT '  ' || r FROM unnest(requests) r;
-END $$;
+CREATE FUNCTION amo_same(query text) RETURNS SETOF text
+LANGUAGE sql AS $$ SELECT same_rows(query, 'amo', 'amo_local') $$;
 
 -- deals: by id, one item or a list (50 ids a request)
 SELECT * FROM amo_same('SELECT id, name FROM deals WHERE id = 1000007');

@@ -79,20 +79,22 @@ EXCEPTION WHEN OTHERS THEN
   RETURN st || ': ' || replace(m, current_user, 'CURRENT_USER');
 END $$;
 
--- Runs a query over the foreign tables, then the same text over the local
--- copies in schema "local" (search_path decides), and reports the row
--- count, whether the two agree as multisets, and the requests the foreign
--- run sent.
-CREATE FUNCTION same_rows(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+-- Runs a query over the foreign tables (schema remote), then the same text
+-- over the local copies (schema copies; search_path decides), and reports
+-- the row count, whether the two agree as multisets, and the requests the
+-- foreign run sent.
+CREATE FUNCTION same_rows(query text, remote text DEFAULT 'public', copies text DEFAULT 'local')
+RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   n bigint;
   differing bigint;
   requests text[];
 BEGIN
   PERFORM emu_requests();
+  PERFORM set_config('search_path', remote || ', public', true);
   EXECUTE 'CREATE TEMP TABLE same_rows_fdw AS ' || query;
   requests := ARRAY(SELECT emu_requests());
-  PERFORM set_config('search_path', 'local, public', true);
+  PERFORM set_config('search_path', copies || ', public', true);
   EXECUTE 'CREATE TEMP TABLE same_rows_local AS ' || query;
   PERFORM set_config('search_path', 'public', true);
   SELECT count(*) INTO n FROM same_rows_fdw;
